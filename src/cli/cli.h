@@ -1,0 +1,41 @@
+/* The imgprobe command line: shared helpers of the subcommands. */
+#ifndef IMGP_CLI_H
+#define IMGP_CLI_H
+
+#include <stdio.h>
+
+#include "imgprobe/imgprobe.h"
+
+/* Exit statuses (DESIGN.md): check uses 0/1/2, the others 0/2. */
+enum { EXIT_OK = 0, EXIT_NOT_IMPORTABLE = 1, EXIT_CANNOT_INSPECT = 2 };
+
+/* Common options of the subcommands. */
+typedef struct cli_opts {
+    bool json;
+    const char *format; /* -f FORMAT, or NULL */
+    const char *image;
+} cli_opts;
+
+/* Print `imgprobe: IMAGE: message` for the context's last error. @return EXIT_CANNOT_INSPECT. */
+int cli_fail(imgp_ctx *ctx, const char *image);
+
+/* Print `imgprobe: message` for a usage error. @return EXIT_CANNOT_INSPECT. */
+int cli_usage_error(const char *fmt, ...) IMGP_PRINTF(1, 2);
+
+/* "1 GiB", "196 KiB", "512 B" into @p buf. */
+const char *cli_human_size(uint64_t bytes, char *buf, size_t len);
+
+/*
+ * Visit the whole device in order: @p fn gets each run of bytes, with @p data
+ * NULL for a run known to read as zeros (not read). Data is read in chunks of
+ * at most CLI_CHUNK bytes.
+ */
+#define CLI_CHUNK (4u << 20)
+typedef int (*cli_run_fn)(void *arg, uint64_t off, const void *data, size_t len);
+imgp_status cli_walk_disk(imgp_bdev *bd, cli_run_fn fn, void *arg, int *fn_failed);
+
+int cmd_info(imgp_ctx *ctx, const cli_opts *o);
+int cmd_dump(imgp_ctx *ctx, const cli_opts *o);
+int cmd_digest(imgp_ctx *ctx, const cli_opts *o);
+
+#endif

@@ -1,0 +1,127 @@
+/* imgprobe info: what the image is, its sizes, chain and snapshots. */
+#include <inttypes.h>
+#include <time.h>
+
+#include "cli.h"
+#include "json.h"
+
+static void info_json_image(json_writer *w, const imgp_image *img)
+{
+    const imgp_image_info *in = imgp_image_get_info(img);
+    json_object_begin(w);
+    json_kv_string(w, "filename", imgp_image_name(img));
+    json_kv_string(w, "format", in->format);
+    json_kv_bool(w, "readable", in->readable);
+    if (!in->readable)
+        json_kv_string(w, "unreadable_reason", in->unreadable_reason);
+    json_kv_uint(w, "virtual_size", in->virtual_size);
+    json_kv_uint(w, "actual_size", in->actual_size);
+    json_kv_uint(w, "file_size", in->file_size);
+    if (in->cluster_size)
+        json_kv_uint(w, "cluster_size", in->cluster_size);
+    if (in->compression)
+        json_kv_string(w, "compression_type", in->compression);
+    if (in->backing_file) {
+        json_kv_string(w, "backing_file", in->backing_file);
+        json_kv_string(w, "backing_format", in->backing_format);
+    }
+    json_kv_bool(w, "dirty", in->dirty);
+    json_kv_bool(w, "corrupt", in->corrupt);
+    json_kv_bool(w, "encrypted", in->encrypted);
+    json_key(w, "properties");
+    json_object_begin(w);
+    for (size_t i = 0; i < in->nprops; i++)
+        json_kv_string(w, in->props[i].key, in->props[i].value);
+    json_object_end(w);
+    json_key(w, "snapshots");
+    json_array_begin(w);
+    for (size_t i = 0; i < in->nsnapshots; i++) {
+        const imgp_snapshot *s = &in->snapshots[i];
+        json_object_begin(w);
+        json_kv_string(w, "id", s->id);
+        json_kv_string(w, "name", s->name);
+        json_kv_uint(w, "vm_state_size", s->vm_state_size);
+        json_kv_uint(w, "disk_size", s->disk_size);
+        json_kv_uint(w, "date_sec", s->date_sec);
+        json_kv_uint(w, "date_nsec", s->date_nsec);
+        json_kv_uint(w, "vm_clock_nsec", s->vm_clock_nsec);
+        json_object_end(w);
+    }
+    json_array_end(w);
+    json_object_end(w);
+}
+
+static void info_text_image(const imgp_image *img)
+{
+    const imgp_image_info *in = imgp_image_get_info(img);
+    char h1[32], h2[32];
+    printf("image: %s\n", imgp_image_name(img));
+    printf("file format: %s%s\n", in->format, in->readable ? "" : " (recognised, not read)");
+    if (!in->readable)
+        printf("not read: %s\n", in->unreadable_reason);
+    printf("virtual size: %s (%" PRIu64 " bytes)\n", cli_human_size(in->virtual_size, h1, sizeof h1),
+           in->virtual_size);
+    printf("disk size: %s\n", cli_human_size(in->actual_size, h2, sizeof h2));
+    if (in->cluster_size)
+        printf("cluster_size: %" PRIu32 "\n", in->cluster_size);
+    if (in->compression)
+        printf("compression type: %s\n", in->compression);
+    if (in->backing_file) {
+        printf("backing file: %s\n", in->backing_file);
+        if (in->backing_format)
+            printf("backing file format: %s\n", in->backing_format);
+    }
+    if (in->dirty || in->corrupt || in->encrypted)
+        printf("flags:%s%s%s\n", in->dirty ? " dirty" : "", in->corrupt ? " corrupt" : "",
+               in->encrypted ? " encrypted" : "");
+    if (in->nsnapshots) {
+        printf("Snapshot list:\n%-4s %-20s %12s %-19s %s\n", "ID", "TAG", "VM SIZE", "DATE", "VM CLOCK");
+        for (size_t i = 0; i < in->nsnapshots; i++) {
+            const imgp_snapshot *s = &in->snapshots[i];
+            char date[32] = "";
+            time_t t = (time_t)s->date_sec;
+            struct tm tm;
+            if (gmtime_r(&t, &tm))
+                strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
+            uint64_t secs = s->vm_clock_nsec / 1000000000u;
+            printf("%-4s %-20s %12s %-19s %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64 ".%03" PRIu64 "\n", s->id,
+                   s->name, cli_human_size(s->vm_state_size, h1, sizeof h1), date, secs / 3600, secs / 60 % 60,
+                   secs % 60, s->vm_clock_nsec / 1000000 % 1000);
+        }
+    }
+    if (in->nprops) {
+        printf("Format specific information:\n");
+        for (size_t i = 0; i < in->nprops; i++)
+            printf("    %s: %s\n", in->props[i].key, in->props[i].value);
+    }
+}
+
+int cmd_info(imgp_ctx *ctx, const cli_opts *o)
+{
+    imgp_image *img;
+    if (imgp_image_open(ctx, o->image, o->format, &img) != IMGP_OK)
+        return cli_fail(ctx, o->image);
+
+    if (o->json) {
+        json_writer w;
+        json_init(&w, stdout);
+        json_object_begin(&w);
+        json_key(&w, "image");
+        info_json_image(&w, img);
+        json_key(&w, "backing_chain");
+        json_array_begin(&w);
+        for (const imgp_image *b = imgp_image_backing(img); b; b = imgp_image_backing(b))
+            info_json_image(&w, b);
+        json_array_end(&w);
+        json_object_end(&w);
+        json_end(&w);
+    } else {
+        info_text_image(img);
+        for (const imgp_image *b = imgp_image_backing(img); b; b = imgp_image_backing(b)) {
+            putchar('\n');
+            info_text_image(b);
+        }
+    }
+    imgp_image_close(img);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_CANNOT_INSPECT;
+}
