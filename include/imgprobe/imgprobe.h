@@ -6,6 +6,7 @@
 #include "source.h"
 #include "bdev.h"
 #include "image.h"
+#include "volumes.h"
 
 #define IMGPROBE_VERSION "0.1.0"
 

@@ -1,5 +1,6 @@
 /* imgprobe info: what the image is, its sizes, chain and snapshots. */
 #include <inttypes.h>
+#include <string.h>
 #include <time.h>
 
 #include "cli.h"
@@ -96,11 +97,119 @@ static void info_text_image(const imgp_image *img)
     }
 }
 
+static const char *const note_levels[] = {"info", "warning", "error"};
+
+static void content_json(json_writer *w, const imgp_content *c)
+{
+    json_kv_string(w, "content", c->type ? c->type : "unknown");
+    if (c->version)
+        json_kv_string(w, "content_version", c->version);
+    if (c->label)
+        json_kv_string(w, "label", c->label);
+    if (c->uuid)
+        json_kv_string(w, "fs_uuid", c->uuid);
+}
+
+static void volumes_json(json_writer *w, const imgp_volume_info *v)
+{
+    json_kv_string(w, "partition_table", v->scheme);
+    if (v->disk_id)
+        json_kv_string(w, "disk_id", v->disk_id);
+    json_kv_uint(w, "sector_size", v->sector_size);
+    json_key(w, "disk");
+    json_object_begin(w);
+    json_kv_uint(w, "size", v->disk.size);
+    content_json(w, &v->disk.content);
+    json_object_end(w);
+    json_key(w, "partitions");
+    json_array_begin(w);
+    for (size_t i = 0; i < v->npartitions; i++) {
+        const imgp_partition *p = &v->partitions[i];
+        json_object_begin(w);
+        json_kv_string(w, "index", p->index);
+        json_kv_uint(w, "start", p->start);
+        json_kv_uint(w, "size", p->size);
+        json_kv_string(w, "type", p->type);
+        if (p->type_name)
+            json_kv_string(w, "type_name", p->type_name);
+        if (p->name)
+            json_kv_string(w, "name", p->name);
+        if (p->uuid)
+            json_kv_string(w, "uuid", p->uuid);
+        if (p->attributes)
+            json_kv_uint(w, "attributes", p->attributes);
+        json_kv_bool(w, "bootable", p->bootable);
+        if (p->is_container)
+            json_kv_bool(w, "container", true);
+        if (p->is_logical_volume)
+            json_kv_bool(w, "logical_volume", true);
+        if (p->unreadable)
+            json_kv_string(w, "unreadable", p->unreadable);
+        content_json(w, &p->content);
+        json_object_end(w);
+    }
+    json_array_end(w);
+    json_key(w, "notes");
+    json_array_begin(w);
+    for (size_t i = 0; i < v->nnotes; i++) {
+        json_object_begin(w);
+        json_kv_string(w, "level", note_levels[v->notes[i].level]);
+        json_kv_string(w, "message", v->notes[i].message);
+        json_object_end(w);
+    }
+    json_array_end(w);
+}
+
+/* Like `sfdisk -l`: sizes in sectors of the table's own sector size. */
+static void volumes_text(const imgp_volume_info *v)
+{
+    char h[32];
+    uint64_t ss = v->sector_size ? v->sector_size : 512;
+    printf("\nDisk: %s, %" PRIu64 " bytes, %" PRIu64 " sectors\n", cli_human_size(v->disk.size, h, sizeof h),
+           v->disk.size, v->disk.size / ss);
+    printf("Sector size: %" PRIu64 " bytes\n", ss);
+    printf("Disklabel type: %s\n", v->scheme);
+    if (v->disk_id)
+        printf("Disk identifier: %s\n", v->disk_id);
+    if (v->npartitions == 0) {
+        const imgp_content *c = &v->disk.content;
+        if (c->type && strcmp(c->type, "unknown") != 0)
+            printf("Whole disk: %s%s%s%s%s\n", c->type, c->label ? " label=" : "", c->label ? c->label : "",
+                   c->uuid ? " uuid=" : "", c->uuid ? c->uuid : "");
+    } else {
+        printf("\n%-12s %4s %12s %12s %12s %8s %-6s %-24s %-12s %-16s %s\n", "Device", "Boot", "Start", "End",
+               "Sectors", "Size", "Type", "Type name", "Content", "Label", "UUID");
+        for (size_t i = 0; i < v->npartitions; i++) {
+            const imgp_partition *p = &v->partitions[i];
+            uint64_t start = p->start / ss, sectors = p->size / ss;
+            printf("%-12s %4s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %8s %-6s %-24s %-12s %-16s %s%s%s\n",
+                   p->index, p->bootable ? "*" : "", start, sectors ? start + sectors - 1 : start, sectors,
+                   cli_human_size(p->size, h, sizeof h), p->type && strlen(p->type) <= 6 ? p->type : "guid",
+                   p->type_name ? p->type_name : (p->type && strlen(p->type) > 6 ? p->type : ""),
+                   p->is_container ? "(container)" : p->content.type ? p->content.type : "",
+                   p->content.label ? p->content.label : p->name ? p->name : "",
+                   p->content.uuid ? p->content.uuid : "", p->unreadable ? "  unreadable: " : "",
+                   p->unreadable ? p->unreadable : "");
+        }
+    }
+    for (size_t i = 0; i < v->nnotes; i++)
+        printf("%s: %s\n", note_levels[v->notes[i].level], v->notes[i].message);
+}
+
 int cmd_info(imgp_ctx *ctx, const cli_opts *o)
 {
     imgp_image *img;
     if (imgp_image_open(ctx, o->image, o->format, &img) != IMGP_OK)
         return cli_fail(ctx, o->image);
+    imgp_bdev *disk = NULL;
+    imgp_volumes *vols = NULL;
+    if (imgp_image_get_info(img)->readable) {
+        if (imgp_image_bdev(img, &disk) != IMGP_OK || imgp_volumes_scan(ctx, disk, &vols) != IMGP_OK) {
+            int rc = cli_fail(ctx, o->image);
+            imgp_image_close(img);
+            return rc;
+        }
+    }
 
     if (o->json) {
         json_writer w;
@@ -113,6 +222,8 @@ int cmd_info(imgp_ctx *ctx, const cli_opts *o)
         for (const imgp_image *b = imgp_image_backing(img); b; b = imgp_image_backing(b))
             info_json_image(&w, b);
         json_array_end(&w);
+        if (vols)
+            volumes_json(&w, imgp_volumes_get_info(vols));
         json_object_end(&w);
         json_end(&w);
     } else {
@@ -121,7 +232,10 @@ int cmd_info(imgp_ctx *ctx, const cli_opts *o)
             putchar('\n');
             info_text_image(b);
         }
+        if (vols)
+            volumes_text(imgp_volumes_get_info(vols));
     }
+    imgp_volumes_free(vols);
     imgp_image_close(img);
     return fflush(stdout) == 0 ? EXIT_OK : EXIT_CANNOT_INSPECT;
 }

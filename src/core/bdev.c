@@ -80,3 +80,60 @@ imgp_status imgp_bdev_open_memory(imgp_ctx *ctx, const void *buf, size_t len, co
     *out = &m->base;
     return IMGP_OK;
 }
+
+/* ---- a slice of another device (partitions, linear LV segments) ---- */
+
+typedef struct slice_bdev {
+    imgp_bdev base;
+    imgp_bdev *parent;
+    uint64_t start;
+} slice_bdev;
+
+static imgp_status slice_read(imgp_bdev *bd, uint64_t off, void *buf, size_t len)
+{
+    slice_bdev *s = (slice_bdev *)bd;
+    return imgp_bdev_read(s->parent, s->start + off, buf, len);
+}
+
+static imgp_status slice_status(imgp_bdev *bd, uint64_t off, uint64_t len, imgp_extent_kind *kind, uint64_t *run)
+{
+    slice_bdev *s = (slice_bdev *)bd;
+    return imgp_bdev_status(s->parent, s->start + off, len, kind, run);
+}
+
+static void slice_close(imgp_bdev *bd)
+{
+    imgp_free(bd->ctx, bd->name);
+    imgp_free(bd->ctx, bd);
+}
+
+static const imgp_bdev_ops slice_ops = {
+    .kind = "slice", .read = slice_read, .status = slice_status, .close = slice_close};
+
+imgp_status imgp_bdev_slice_open(imgp_bdev *parent, uint64_t start, uint64_t size, const char *name,
+                                 imgp_bdev **out)
+{
+    imgp_ctx *ctx = parent->ctx;
+    *out = NULL;
+    if (imgp_range_outside(start, size, parent->size))
+        return imgp_error(ctx, IMGP_ERR_OUT_OF_RANGE,
+                          "%s: 0x%llx bytes at 0x%llx lie outside %s (size 0x%llx)", name ? name : "slice",
+                          (unsigned long long)size, (unsigned long long)start, parent->name,
+                          (unsigned long long)parent->size);
+    slice_bdev *s = imgp_calloc(ctx, 1, sizeof *s);
+    if (!s)
+        return IMGP_ERR_NOMEM;
+    s->parent = parent;
+    s->start = start;
+    s->base.ops = &slice_ops;
+    s->base.ctx = ctx;
+    s->base.size = size;
+    s->base.sector_size = parent->sector_size;
+    s->base.name = imgp_strdup(ctx, name ? name : "slice");
+    if (!s->base.name) {
+        imgp_free(ctx, s);
+        return IMGP_ERR_NOMEM;
+    }
+    *out = &s->base;
+    return IMGP_OK;
+}

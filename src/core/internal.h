@@ -54,6 +54,15 @@ static inline bool imgp_range_outside(uint64_t off, uint64_t len, uint64_t limit
 static inline uint64_t imgp_min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static inline uint64_t imgp_max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
+/* Probe scores (formats, partition schemes, filesystems): how sure a probe is
+ * that the input is its own. The highest wins; a tie is refused. */
+enum {
+    IMGP_SCORE_NONE = 0,
+    IMGP_SCORE_FALLBACK = 1, /* raw: anything */
+    IMGP_SCORE_WEAK = 25,    /* a plausible signature in a weak place */
+    IMGP_SCORE_MAGIC = 100,  /* the magic where it belongs */
+};
+
 /* True when @p x is a power of two (and not 0). */
 static inline bool imgp_is_pow2(uint64_t x) { return x && !(x & (x - 1)); }
 

@@ -23,14 +23,6 @@ typedef struct imgp_probe_input {
 #define IMGP_PROBE_HEAD (64u * 1024) /* reaches ISO 9660's descriptor at 32 KiB */
 #define IMGP_PROBE_TAIL 1024u        /* VHD footer, VMDK stream footer */
 
-/* Probe scores: how sure a format is that the input is its own. */
-enum {
-    IMGP_SCORE_NONE = 0,
-    IMGP_SCORE_FALLBACK = 1, /* raw: anything */
-    IMGP_SCORE_WEAK = 25,    /* a plausible signature in a weak place */
-    IMGP_SCORE_MAGIC = 100,  /* the format's magic where it belongs */
-};
-
 typedef struct imgp_format {
     const char *name; /* as `info` prints it and `-f` takes it */
 
