@@ -1,0 +1,150 @@
+#!/bin/bash
+# Make the seed corpora of the fuzz targets: small images written by real
+# tools (qemu-img, qemu-io), one directory per target under OUTDIR:
+#
+#   OUTDIR/qcow2/      qcow2 v2/v3, 512 B to 64 KiB clusters, zlib and zstd
+#                      compressed clusters, extended L2, zero clusters, a
+#                      backing file name, an internal snapshot, an external
+#                      data file, 1-bit and 64-bit refcounts
+#   OUTDIR/vhd/        VHD fixed, dynamic empty, dynamic with data
+#   OUTDIR/vmdk/       VMDK monolithicSparse (plain, zeroed grains, version 6),
+#                      streamOptimized, and the text descriptors of the
+#                      descriptor-plus-extents kinds
+#   OUTDIR/vmdk_desc/  VMDK descriptor texts (stand-alone and embedded)
+#   OUTDIR/probe/      all of the above plus a raw disk with an MBR
+#
+# Each image is small (virtual sizes of 64 KiB to 4 MiB, files mostly under
+# 256 KiB; a dynamic VHD with data is ~2 MiB because qemu allocates 2 MiB
+# blocks). Nothing is downloaded. Without qemu-img only the raw seed is made
+# (and the targets that need qemu's images get an empty directory: their
+# replay test then reports itself skipped).
+#
+# usage: make_seeds.sh OUTDIR
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+    echo "usage: $0 OUTDIR" >&2
+    exit 2
+fi
+out=$1
+targets=(probe qcow2 vhd vmdk vmdk_desc)
+rm -rf "$out"
+for t in "${targets[@]}"; do
+    mkdir -p "$out/$t"
+done
+work=$(mktemp -d "${TMPDIR:-/tmp}/imgprobe-seeds.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# ---- raw: an MBR with two partitions and a few data sectors (no tool needed) ----
+# Partition entries (MBR, 16 bytes each at 0x1be): status, CHS first, type,
+# CHS last, LBA first (LE32), sector count (LE32).
+raw=$out/probe/raw-mbr.img
+truncate -s 64K "$raw"
+printf '\x80\x00\x02\x00\x83\x00\x20\x00\x01\x00\x00\x00\x3f\x00\x00\x00' |
+    dd of="$raw" bs=1 seek=446 conv=notrunc status=none
+printf '\x00\x00\x01\x01\x8e\x00\x3f\x00\x40\x00\x00\x00\x40\x00\x00\x00' |
+    dd of="$raw" bs=1 seek=462 conv=notrunc status=none
+printf '\x55\xaa' | dd of="$raw" bs=1 seek=510 conv=notrunc status=none
+printf 'EFI PART' | dd of="$raw" bs=1 seek=512 conv=notrunc status=none
+
+if ! command -v qemu-img >/dev/null || ! command -v qemu-io >/dev/null; then
+    echo "make_seeds: qemu-img/qemu-io not found: only the raw seed was made" >&2
+    exit 0
+fi
+
+qio() { qemu-io -f "$1" "$2" "${@:3}" >/dev/null; }
+
+# The guest content most seeds carry: patterned data in a few places of a
+# 1 MiB disk, the rest zero, so that data, holes and boundaries all occur.
+content=$work/content.raw
+truncate -s 1M "$content"
+qio raw "$content" -c 'write -P 0x11 0 4k' -c 'write -P 0x22 60k 8k' -c 'write -P 0x33 513k 1k' \
+    -c 'write -P 0x44 1020k 4k'
+
+# ---- qcow2 ----
+q=$out/qcow2
+mkqcow2() { # NAME CREATE-OPTIONS [QEMU-IO COMMANDS...]
+    local name=$1 opts=$2
+    shift 2
+    qemu-img create -q -f qcow2 -o "$opts" "$q/$name.qcow2" 1M
+    local cmds=()
+    for c in "$@"; do cmds+=(-c "$c"); done
+    [ ${#cmds[@]} -eq 0 ] || qio qcow2 "$q/$name.qcow2" "${cmds[@]}"
+}
+mkqcow2 v2-c512 compat=0.10,cluster_size=512 'write -P 0x11 0 4k' 'write -P 0x22 700k 1536'
+mkqcow2 v2-c4k-empty compat=0.10,cluster_size=4k
+mkqcow2 v3-c64k compat=1.1,cluster_size=64k 'write -P 0x11 0 4k' 'write -z 128k 64k'
+mkqcow2 v3-c4k-zero compat=1.1,cluster_size=4k 'write -P 0x55 8k 8k' 'write -z 8k 4k' 'write -z -u 64k 4k'
+mkqcow2 v3-c2k-refcount1-lazy compat=1.1,cluster_size=2k,refcount_bits=1,lazy_refcounts=on \
+    'write -P 0x66 2k 6k'
+mkqcow2 v3-c4k-refcount64 compat=1.1,cluster_size=4k,refcount_bits=64 'write -P 0x77 12k 4k'
+mkqcow2 v3-c16k-extl2 compat=1.1,cluster_size=16k,extended_l2=on \
+    'write -P 0x11 0 512' 'write -P 0x22 5k 1k' 'write -z 16k 2k' 'write -P 0x33 40k 16k'
+mkqcow2 v3-c32k-extl2-zstd compat=1.1,cluster_size=32k,extended_l2=on,compression_type=zstd \
+    'write -c -P 0x44 0 32k' 'write -P 0x55 33k 1k'
+qemu-img convert -q -c -O qcow2 -o compat=1.1,cluster_size=4k,compression_type=zlib "$content" \
+    "$q/v3-c4k-zlib.qcow2"
+qemu-img convert -q -c -O qcow2 -o compat=1.1,cluster_size=8k,compression_type=zstd "$content" \
+    "$q/v3-c8k-zstd.qcow2"
+qemu-img convert -q -c -O qcow2 -o compat=0.10,cluster_size=1k "$content" "$q/v2-c1k-zlib.qcow2"
+qemu-img create -q -f qcow2 -o compat=1.1,cluster_size=4k,preallocation=metadata \
+    "$q/v3-c4k-prealloc-metadata.qcow2" 64k
+qio qcow2 "$q/v3-c4k-prealloc-metadata.qcow2" -c 'write -P 0x12 16k 4k'
+# A backing file: the seed keeps its name (and format) in the header.
+qemu-img create -q -f raw "$work/base.raw" 1M
+qemu-img create -q -f qcow2 -o compat=1.1,cluster_size=4k -b base.raw -F raw "$work/overlay.qcow2"
+qio qcow2 "$work/overlay.qcow2" -c 'write -P 0x88 4k 4k'
+cp "$work/overlay.qcow2" "$q/v3-c4k-backing.qcow2"
+qemu-img create -q -f qcow2 -o compat=0.10,cluster_size=4k -b base.raw -F raw "$work/overlay-v2.qcow2"
+cp "$work/overlay-v2.qcow2" "$q/v2-c4k-backing.qcow2"
+# An internal snapshot, taken between two writes.
+mkqcow2 v3-c4k-snapshot compat=1.1,cluster_size=4k 'write -P 0x99 0 8k'
+qemu-img snapshot -q -c before-write "$q/v3-c4k-snapshot.qcow2"
+qio qcow2 "$q/v3-c4k-snapshot.qcow2" -c 'write -P 0xaa 4k 8k'
+# An external data file: the seed carries its name.
+qemu-img create -q -f qcow2 -o compat=1.1,cluster_size=4k,data_file=data.raw "$work/datafile.qcow2" 1M
+qio qcow2 "$work/datafile.qcow2" -c 'write -P 0xbb 0 4k'
+cp "$work/datafile.qcow2" "$q/v3-c4k-datafile.qcow2"
+
+# ---- vhd (qemu calls it vpc) ----
+v=$out/vhd
+qemu-img create -q -f vpc -o subformat=fixed,force_size=on "$work/fixed.vhd" 128k
+qio vpc "$work/fixed.vhd" -c 'write -P 0x11 0 4k' -c 'write -P 0x22 120k 8k'
+cp "$work/fixed.vhd" "$v/fixed-128k.vhd"
+qemu-img create -q -f vpc -o subformat=dynamic "$v/dynamic-empty-4m.vhd" 4M
+qemu-img create -q -f vpc -o subformat=dynamic,force_size=on "$v/dynamic-empty-forcesize.vhd" 3M
+qemu-img convert -q -O vpc -o subformat=dynamic "$content" "$v/dynamic-data-1m.vhd"
+
+# ---- vmdk ----
+k=$out/vmdk
+qemu-img convert -q -O vmdk -o subformat=monolithicSparse "$content" "$k/monolithicSparse.vmdk"
+qemu-img create -q -f vmdk -o subformat=monolithicSparse,zeroed_grain=on,adapter_type=lsilogic \
+    "$k/monolithicSparse-zeroed-grain.vmdk" 2M
+qio vmdk "$k/monolithicSparse-zeroed-grain.vmdk" -c 'write -P 0x33 64k 64k' -c 'write -z 0 64k'
+qemu-img convert -q -O vmdk -o subformat=monolithicSparse,compat6=on "$content" "$k/monolithicSparse-v6.vmdk"
+qemu-img convert -q -O vmdk -o subformat=streamOptimized "$content" "$k/streamOptimized.vmdk"
+qemu-img create -q -f vmdk -o subformat=streamOptimized "$k/streamOptimized-empty.vmdk" 4M
+# Descriptor-plus-extents kinds: the seed is the descriptor (its extents cannot follow a memory input).
+for sub in monolithicFlat twoGbMaxExtentSparse twoGbMaxExtentFlat; do
+    qemu-img create -q -f vmdk -o subformat=$sub "$work/$sub.vmdk" 1M
+    cp "$work/$sub.vmdk" "$k/$sub-descriptor.vmdk"
+    cp "$work/$sub.vmdk" "$out/vmdk_desc/$sub.txt"
+done
+cp "$k/monolithicSparse.vmdk" "$work/parent.vmdk"
+qemu-img create -q -f vmdk -o subformat=monolithicSparse -b parent.vmdk -F vmdk "$work/child.vmdk" 1M
+qio vmdk "$work/child.vmdk" -c 'write -P 0xcc 128k 64k'
+cp "$work/child.vmdk" "$k/monolithicSparse-child.vmdk"
+# Embedded descriptors: the text qemu puts in sector 1 of a sparse extent.
+for f in monolithicSparse monolithicSparse-child streamOptimized; do
+    dd if="$k/$f.vmdk" bs=512 skip=1 count=20 status=none | tr -d '\000' >"$out/vmdk_desc/embedded-$f.txt"
+done
+
+# ---- probe: every seed, since detection comes first there ----
+for t in qcow2 vhd vmdk vmdk_desc; do
+    cp "$out/$t"/* "$out/probe/"
+done
+
+for t in "${targets[@]}"; do
+    n=$(find "$out/$t" -type f | wc -l)
+    echo "make_seeds: $t: $n seeds"
+done
