@@ -7,6 +7,7 @@
 #include "bdev.h"
 #include "image.h"
 #include "volumes.h"
+#include "fs.h"
 
 #define IMGPROBE_VERSION "0.1.0"
 

@@ -1,0 +1,102 @@
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "memfs.h"
+
+#define MEMFS_MAX 256
+
+typedef struct node {
+    imgp_ino parent;
+    imgp_ftype type;
+    char name[256];
+    char *data;
+} node;
+
+typedef struct memfs {
+    imgp_fs base;
+    node nodes[MEMFS_MAX + 1]; /* inode numbers are indexes; 0 unused */
+    imgp_ino next;
+} memfs;
+
+static imgp_status memfs_stat(imgp_fs *fs, imgp_ino ino, imgp_stat *st)
+{
+    memfs *m = (memfs *)fs;
+    if (ino == 0 || ino >= m->next)
+        return imgp_error(fs->ctx, IMGP_ERR_CORRUPT, "memfs: no inode %llu", (unsigned long long)ino);
+    st->ino = ino;
+    st->type = m->nodes[ino].type;
+    st->nlink = 1;
+    st->mode = 0755;
+    st->size = m->nodes[ino].data ? strlen(m->nodes[ino].data) : 0;
+    return IMGP_OK;
+}
+
+static imgp_status memfs_readdir(imgp_fs *fs, imgp_ino dir, imgp_readdir_fn fn, void *arg)
+{
+    memfs *m = (memfs *)fs;
+    for (imgp_ino i = 2; i < m->next; i++) {
+        if (m->nodes[i].parent != dir)
+            continue;
+        imgp_dirent e = {i, m->nodes[i].type, m->nodes[i].name, strlen(m->nodes[i].name)};
+        if (fn(arg, &e))
+            break;
+    }
+    return IMGP_OK;
+}
+
+static imgp_status memfs_read(imgp_fs *fs, imgp_ino ino, uint64_t off, void *buf, size_t len)
+{
+    memcpy(buf, ((memfs *)fs)->nodes[ino].data + off, len);
+    return IMGP_OK;
+}
+
+static imgp_status memfs_readlink(imgp_fs *fs, imgp_ino ino, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", ((memfs *)fs)->nodes[ino].data);
+    return IMGP_OK;
+}
+
+static void memfs_unmount(imgp_fs *fs)
+{
+    memfs *m = (memfs *)fs;
+    for (imgp_ino i = 1; i < m->next; i++)
+        free(m->nodes[i].data);
+    imgp_fs_release(fs);
+    free(m);
+}
+
+static const imgp_fs_driver memfs_driver = {
+    .name = "memfs",
+    .stat = memfs_stat,
+    .readdir = memfs_readdir,
+    .read = memfs_read,
+    .readlink = memfs_readlink,
+    .unmount = memfs_unmount,
+};
+
+imgp_fs *memfs_new(imgp_ctx *ctx)
+{
+    memfs *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->base.drv = &memfs_driver;
+    m->base.ctx = ctx;
+    m->base.info.type = "memfs";
+    m->base.info.root = 1;
+    m->nodes[1].type = IMGP_FT_DIR;
+    m->next = 2;
+    return &m->base;
+}
+
+imgp_ino memfs_add(imgp_fs *fs, imgp_ino dir, const char *name, imgp_ftype type, const char *data)
+{
+    memfs *m = (memfs *)fs;
+    if (m->next > MEMFS_MAX)
+        abort();
+    imgp_ino ino = m->next++;
+    m->nodes[ino].parent = dir;
+    m->nodes[ino].type = type;
+    snprintf(m->nodes[ino].name, sizeof m->nodes[ino].name, "%s", name);
+    m->nodes[ino].data = data ? strdup(data) : NULL;
+    return ino;
+}
