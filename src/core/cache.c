@@ -34,7 +34,10 @@ imgp_status imgp_cache_new(imgp_ctx *ctx, size_t block_size, size_t nslots, imgp
     c->block_size = block_size;
     c->nslots = nslots;
     c->slots = imgp_calloc(ctx, nslots, sizeof *c->slots);
-    c->mem = c->slots ? imgp_calloc(ctx, nslots, block_size) : NULL;
+    /* Not zeroed: a slot is filled whole before it is ever handed out, and
+     * zeroing would touch every page of a cache that most opens barely use
+     * (nslots * block_size is at most the cache limit or one block: no overflow). */
+    c->mem = c->slots ? imgp_alloc(ctx, nslots * block_size) : NULL;
     if (!c->mem) {
         imgp_cache_free(c);
         return IMGP_ERR_NOMEM;
