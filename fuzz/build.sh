@@ -3,7 +3,8 @@
 # the library with meson (static, no tests) compiled with $CC $CFLAGS, each
 # harness linked with $LIB_FUZZING_ENGINE, and into $OUT:
 #
-#   $OUT/<target>                  the fuzzer (probe qcow2 vhd vmdk [vmdk_desc])
+#   $OUT/<target>                  the fuzzer: probe qcow2 vhd vmdk (fuzz_image.c) and
+#                                  one per other fuzz/fuzz_<target>.c
 #   $OUT/<target>.dict             its dictionary (fuzz/dict/)
 #   $OUT/<target>_seed_corpus.zip  seeds made by make_seeds.sh + fuzz/regress/<target>/
 #
@@ -52,13 +53,24 @@ for lib in z zstd; do
     deps+=("${archive:--l$lib}")
 done
 
-# ---- the harnesses: [name]=source and the format it forces ----
+# ---- the harnesses ----
+# fuzz_image.c serves probe and the forced formats; every other fuzz_<name>.c is target <name>.
 targets=(probe qcow2 vhd vmdk)
-[ -f "$root/fuzz/fuzz_vmdk_desc.c" ] && targets+=(vmdk_desc)
+for f in "$root"/fuzz/fuzz_*.c; do
+    name=$(basename "$f" .c)
+    name=${name#fuzz_}
+    [ "$name" = image ] || targets+=("$name")
+done
 
-harness_source() { [ "$1" = vmdk_desc ] && echo fuzz_vmdk_desc.c || echo fuzz_image.c; }
+harness_source() { case $1 in probe | qcow2 | vhd | vmdk) echo fuzz_image.c ;; *) echo "fuzz_$1.c" ;; esac; }
 harness_defines() { case $1 in qcow2 | vhd | vmdk) echo "-DFUZZ_FORMAT=\"$1\"" ;; esac; }
-harness_dict() { [ "$1" = vmdk_desc ] && echo vmdk || echo "$1"; }
+harness_dict() { # TARGET: its dictionary, or nothing
+    if [ -f "$root/fuzz/dict/$1.dict" ]; then
+        echo "$root/fuzz/dict/$1.dict"
+    elif [ -f "$root/fuzz/dict/${1%%_*}.dict" ]; then
+        echo "$root/fuzz/dict/${1%%_*}.dict" # vmdk_desc: vmdk.dict
+    fi
+}
 
 seeds=$WORK/seeds
 bash "$root/fuzz/make_seeds.sh" "$seeds"
@@ -69,7 +81,8 @@ for t in "${targets[@]}"; do
     $CC $CFLAGS -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I"$root/include" -I"$root/src" \
         $(harness_defines "$t") -c "$root/fuzz/$(harness_source "$t")" -o "$obj"
     $CXX $CXXFLAGS "$obj" "$build/libimgprobe_internal.a" $LIB_FUZZING_ENGINE "${deps[@]}" -o "$OUT/$t"
-    cp "$root/fuzz/dict/$(harness_dict "$t").dict" "$OUT/$t.dict"
+    dict=$(harness_dict "$t")
+    [ -z "$dict" ] || cp "$dict" "$OUT/$t.dict"
 
     # Seed corpus: generated seeds and the committed regression inputs, flat.
     stage=$WORK/stage-$t

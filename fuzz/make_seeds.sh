@@ -11,11 +11,13 @@
 #                      streamOptimized, and the text descriptors of the
 #                      descriptor-plus-extents kinds
 #   OUTDIR/vmdk_desc/  VMDK descriptor texts (stand-alone and embedded)
-#   OUTDIR/probe/      all of the above plus a raw disk with an MBR
+#   OUTDIR/volumes/    raw disks with MBR (extended, logical) and GPT tables, one
+#                      with an ext2 filesystem in a partition
+#   OUTDIR/probe/      all of the above
 #
 # Each image is small (virtual sizes of 64 KiB to 4 MiB, files mostly under
 # 256 KiB; a dynamic VHD with data is ~2 MiB because qemu allocates 2 MiB
-# blocks). Nothing is downloaded. Without qemu-img only the raw seed is made
+# blocks). Nothing is downloaded. Without qemu-img only the raw seeds are made
 # (and the targets that need qemu's images get an empty directory: their
 # replay test then reports itself skipped).
 #
@@ -27,7 +29,7 @@ if [ $# -ne 1 ]; then
     exit 2
 fi
 out=$1
-targets=(probe qcow2 vhd vmdk vmdk_desc)
+targets=(probe qcow2 vhd vmdk vmdk_desc volumes)
 rm -rf "$out"
 for t in "${targets[@]}"; do
     mkdir -p "$out/$t"
@@ -38,7 +40,7 @@ trap 'rm -rf "$work"' EXIT
 # ---- raw: an MBR with two partitions and a few data sectors (no tool needed) ----
 # Partition entries (MBR, 16 bytes each at 0x1be): status, CHS first, type,
 # CHS last, LBA first (LE32), sector count (LE32).
-raw=$out/probe/raw-mbr.img
+raw=$out/volumes/raw-mbr.img
 truncate -s 64K "$raw"
 printf '\x80\x00\x02\x00\x83\x00\x20\x00\x01\x00\x00\x00\x3f\x00\x00\x00' |
     dd of="$raw" bs=1 seek=446 conv=notrunc status=none
@@ -47,8 +49,33 @@ printf '\x00\x00\x01\x01\x8e\x00\x3f\x00\x40\x00\x00\x00\x40\x00\x00\x00' |
 printf '\x55\xaa' | dd of="$raw" bs=1 seek=510 conv=notrunc status=none
 printf 'EFI PART' | dd of="$raw" bs=1 seek=512 conv=notrunc status=none
 
+# ---- volumes: raw disks with partition tables (sfdisk), one with an ext2 inside ----
+v=$out/volumes
+if command -v sfdisk >/dev/null; then
+    truncate -s 256K "$v/mbr-extended.img"
+    # Two primaries, an extended partition holding three logical ones (an EBR chain).
+    printf '%s\n' 'label: dos' 'label-id: 0x1badcafe' 'start=1, size=63, type=83' \
+        'start=64, size=400, type=5' 'start=66, size=100, type=8e' 'start=170, size=100, type=7' \
+        'start=272, size=150, type=83' 'start=464, size=48, type=82' | sfdisk -q "$v/mbr-extended.img"
+    truncate -s 256K "$v/gpt.img"
+    printf '%s\n' 'label: gpt' 'label-id: 01234567-89AB-CDEF-0123-456789ABCDEF' 'first-lba: 34' \
+        'start=34, size=100, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=11111111-2222-3333-4444-555555555555, name="EFI"' \
+        'start=134, size=200, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=21111111-2222-3333-4444-555555555555, name="root"' \
+        'start=334, size=100, type=E6D6D379-F507-44C2-A23C-238F2A3DF928, uuid=31111111-2222-3333-4444-555555555555' |
+        sfdisk -q "$v/gpt.img"
+    if command -v mke2fs >/dev/null; then
+        mke2fs -q -t ext2 -b 1024 -N 16 -m 0 -U 01234567-89ab-cdef-0123-456789abcdef -F "$work/ext2.img" 100k \
+            >/dev/null 2>&1
+        cp "$v/gpt.img" "$v/gpt-ext2.img"
+        dd if="$work/ext2.img" of="$v/gpt-ext2.img" bs=512 seek=134 conv=notrunc status=none
+    fi
+else
+    echo "make_seeds: sfdisk not found: no partitioned seeds" >&2
+fi
+cp "$v"/* "$out/probe/"
+
 if ! command -v qemu-img >/dev/null || ! command -v qemu-io >/dev/null; then
-    echo "make_seeds: qemu-img/qemu-io not found: only the raw seed was made" >&2
+    echo "make_seeds: qemu-img/qemu-io not found: only the raw seeds were made" >&2
     exit 0
 fi
 
