@@ -130,6 +130,7 @@ typedef struct parser {
     vmdk_descriptor *d;
     size_t extents_cap;
     uint64_t max_extents;
+    char *ddb_encoding; /* stands in for a missing top-level encoding */
 } parser;
 
 /* Record a CORRUPT error about the current line, quoting (the start of) it. */
@@ -268,11 +269,8 @@ static imgp_status parse_setting(parser *ps, text line)
         return keep_string(ps, key, value, &d->parent_hint);
     if (text_is_nocase(key, "encoding"))
         return keep_string(ps, key, value, &d->encoding);
-    if (text_is_nocase(key, "ddb.encoding")) {
-        if (d->encoding) /* the top-level key wins; both say the same in practice */
-            return IMGP_OK;
-        return keep_string(ps, key, value, &d->encoding);
-    }
+    if (text_is_nocase(key, "ddb.encoding"))
+        return keep_string(ps, key, value, &ps->ddb_encoding);
     if (text_is_nocase(key, "ddb.adapterType"))
         return keep_string(ps, key, value, &d->adapter_type);
     if (text_is_nocase(key, "ddb.virtualHWVersion"))
@@ -331,7 +329,7 @@ imgp_status vmdk_desc_parse(imgp_ctx *ctx, const char *label, const uint8_t *buf
         n -= 3;
     }
 
-    parser ps = {ctx, label, 0, {NULL, 0}, out, 0, imgp_ctx_limit(ctx, IMGP_LIMIT_EXTENTS)};
+    parser ps = {ctx, label, 0, {NULL, 0}, out, 0, imgp_ctx_limit(ctx, IMGP_LIMIT_EXTENTS), NULL};
     size_t pos = 0;
     while (pos < n && st == IMGP_OK) {
         const char *nl = memchr(p + pos, '\n', n - pos);
@@ -353,6 +351,11 @@ imgp_status vmdk_desc_parse(imgp_ctx *ctx, const char *label, const uint8_t *buf
             st = parse_line(&ps, line);
         pos = end + 1;
     }
+    if (st == IMGP_OK && !out->encoding) { /* the top-level key wins; both say the same in practice */
+        out->encoding = ps.ddb_encoding;
+        ps.ddb_encoding = NULL;
+    }
+    imgp_free(ctx, ps.ddb_encoding);
     if (st != IMGP_OK)
         vmdk_desc_free(ctx, out);
     return st;

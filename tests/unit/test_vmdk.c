@@ -119,11 +119,13 @@ static void test_desc_mixed_extents(void **state)
                                      "  RW 100 FLAT \"with space.bin\" 7   \n"
                                      "RDONLY\t50\tZERO\n"
                                      "NOACCESS 10 SPARSE \"b.vmdk\"\n"
-                                     "parentFileNameHint=\"../base.vmdk\"\n",
+                                     "parentFileNameHint=\"../base.vmdk\"\n"
+                                     "ddb.encoding = \"UTF-8\"\nencoding=\"windows-1252\"\n",
                                 &d),
                      IMGP_OK);
     assert_string_equal(d.create_type, "custom");
     assert_string_equal(d.parent_hint, "../base.vmdk");
+    assert_string_equal(d.encoding, "windows-1252"); /* the top-level key, whatever the order */
     assert_int_equal(d.nextents, 3);
     assert_string_equal(d.extents[0].filename, "with space.bin");
     assert_int_equal(d.extents[0].offset, 7);
