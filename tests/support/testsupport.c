@@ -1,4 +1,8 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
 #include <stdlib.h>
+#include <cmocka.h>
 
 #include "testsupport.h"
 
@@ -119,4 +123,29 @@ void test_put_le64(uint8_t *p, size_t off, uint64_t v)
 {
     for (int i = 0; i < 8; i++)
         p[off + (size_t)i] = (uint8_t)(v >> (8 * i));
+}
+
+void test_expect_error(imgp_ctx *ctx, imgp_status got, imgp_status want, const char *needle)
+{
+    const char *msg = imgp_ctx_message(ctx);
+    if (got != want || !strstr(msg, needle))
+        fail_msg("got %s \"%s\", wanted %s with \"%s\"", imgp_status_name(got), msg, imgp_status_name(want),
+                 needle);
+}
+
+imgp_status test_image_open_memory(imgp_ctx *ctx, const void *buf, size_t len, const char *name, imgp_image **out)
+{
+    imgp_source *src;
+    *out = NULL;
+    imgp_status st = imgp_source_open_memory(ctx, buf, len, name, &src);
+    return st == IMGP_OK ? imgp_image_open_source(ctx, src, NULL, out) : st;
+}
+
+const char *test_image_prop(const imgp_image *img, const char *key)
+{
+    const imgp_image_info *in = imgp_image_get_info(img);
+    for (size_t i = 0; i < in->nprops; i++)
+        if (strcmp(in->props[i].key, key) == 0)
+            return in->props[i].value;
+    return NULL;
 }
