@@ -590,6 +590,15 @@ static void test_fixed_in_memory(void **state)
     assert_string_equal(runs, "D21504 ");
     imgp_image_close(im);
 
+    /* A disk of a saved virtual machine says so. */
+    img[VSIZE + VHD_FOOTER_SAVED_STATE] = 1;
+    seal(img + VSIZE, VHD_FOOTER_SIZE, VHD_FOOTER_CHECKSUM);
+    assert_int_equal(open_memory(ctx, img, len, &im), IMGP_OK);
+    assert_string_equal(test_image_prop(im, "saved state"), "yes");
+    imgp_image_close(im);
+    img[VSIZE + VHD_FOOTER_SAVED_STATE] = 0;
+    seal(img + VSIZE, VHD_FOOTER_SIZE, VHD_FOOTER_CHECKSUM);
+
     /* Old Virtual PC: the footer is 511 bytes (its last reserved byte gone). */
     assert_int_equal(open_memory(ctx, img, len - 1, &im), IMGP_OK);
     assert_int_equal(imgp_image_get_info(im)->virtual_size, VSIZE);
@@ -634,6 +643,14 @@ static void test_probe(void **state)
     assert_int_equal(open_memory(ctx, img, len, &im), IMGP_OK);
     assert_string_equal(test_image_prop(im, "subformat"), "fixed");
     imgp_image_close(im);
+    /* A fixed disk of an ISO 9660 guest: the checksummed footer outranks the head's magic. */
+    static uint8_t iso[40960 + VHD_FOOTER_SIZE];
+    memcpy(iso + 0x8001, "CD001", 5);
+    put_footer(iso + 40960, VHD_TYPE_FIXED, 40960, "win ");
+    assert_int_equal(imgp_source_open_memory(ctx, iso, sizeof iso, "probe", &src), IMGP_OK);
+    assert_int_equal(imgp_format_detect(ctx, src, &fmt), IMGP_OK);
+    assert_string_equal(fmt->name, "vhd");
+    imgp_source_close(src);
     /* Nothing of a VHD: not ours. */
     memset(img, 0, 4096);
     assert_int_equal(imgp_source_open_memory(ctx, img, 4096, "probe", &src), IMGP_OK);
