@@ -129,8 +129,9 @@ mkqcow2 v3-c4k-snapshot compat=1.1,cluster_size=4k 'write -P 0x99 0 8k'
 qemu-img snapshot -q -c before-write "$q/v3-c4k-snapshot.qcow2"
 qio qcow2 "$q/v3-c4k-snapshot.qcow2" -c 'write -P 0xaa 4k 8k'
 # An external data file: the seed carries its name.
-qemu-img create -q -f qcow2 -o compat=1.1,cluster_size=4k,data_file=data.raw "$work/datafile.qcow2" 1M
-qio qcow2 "$work/datafile.qcow2" -c 'write -P 0xbb 0 4k'
+# (qemu resolves a relative data_file name against its working directory.)
+(cd "$work" && qemu-img create -q -f qcow2 -o compat=1.1,cluster_size=4k,data_file=data.raw datafile.qcow2 1M &&
+    qio qcow2 datafile.qcow2 -c 'write -P 0xbb 0 4k')
 cp "$work/datafile.qcow2" "$q/v3-c4k-datafile.qcow2"
 
 # ---- vhd (qemu calls it vpc) ----
