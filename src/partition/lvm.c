@@ -49,8 +49,9 @@ void lvm_uuid_format(const char *id, char *out)
 
 /* ---- the label and PV header ---- */
 
-static bool uuid_char(uint8_t c)
+bool lvm_id_char(unsigned char c)
 {
+    /* lib/uuid/uuid.c: the 64 characters an id is made of */
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '!' || c == '#';
 }
 
@@ -105,7 +106,7 @@ static imgp_status label_sector_parse(imgp_ctx *ctx, const uint8_t *sec, uint32_
     imgp_cursor pvh = imgp_cur_init(sec + pvh_off, LVM_LABEL_SIZE - pvh_off);
     const uint8_t *uuid = imgp_cur_ptr_at(&pvh, LVM_PVH_UUID, LVM_ID_LEN);
     for (unsigned i = 0; i < LVM_ID_LEN; i++)
-        if (!uuid_char(uuid[i]))
+        if (!lvm_id_char(uuid[i]))
             return imgp_error(ctx, IMGP_ERR_CORRUPT, "lvm2 label in sector %u: PV UUID has byte 0x%02x at %u", sector,
                               uuid[i], i);
     memset(out, 0, sizeof *out);
@@ -256,7 +257,7 @@ static void keep_newer(scan_state *s, pv_found *pv, lvm_meta *m, lvm_vg *vg)
     }
 }
 
-/* Read the text of one metadata area, the one at @p area of @p pv. */
+/* Read metadata area @p k of @p pv; keep the volume group it describes when it is newer than what @p pv has. */
 static imgp_status read_mda(scan_state *s, pv_found *pv, size_t k)
 {
     const lvm_area *area = &pv->label.meta[k];
@@ -371,6 +372,12 @@ static imgp_status add_lvs(scan_state *s, lvm_vg *vg, const lvm_pv_place *places
     imgp_status st = IMGP_OK;
     for (size_t i = 0; st == IMGP_OK && i < vg->nlvs; i++) {
         lvm_lv *lv = &vg->lvs[i];
+        if (lv->unlisted) {
+            st = vol_note(s->vols, IMGP_NOTE_WARNING,
+                          "lvm2: volume group %s: the logical volume at line %u of its metadata is not listed: %s",
+                          vg->name, lv->line, lv->unreadable);
+            continue;
+        }
         if (s->nlvs == LVM_MAX_LVS)
             return vol_note(s->vols, IMGP_NOTE_WARNING,
                             "lvm2: volume group %s: more than %u logical volumes on the disk; the rest are not listed",

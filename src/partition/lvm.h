@@ -40,6 +40,9 @@
 /* @return lvm2's CRC of @p len bytes, continuing from @p crc (LVM_INITIAL_CRC to start). */
 uint32_t lvm_crc(uint32_t crc, const uint8_t *buf, size_t len);
 
+/* True when @p c may be part of an lvm2 id (a PV, VG or LV UUID). */
+bool lvm_id_char(unsigned char c);
+
 /* Write the 32-character @p id with dashes into @p out (LVM_UUID_STR_LEN + 1 bytes). */
 void lvm_uuid_format(const char *id, char *out);
 
@@ -189,10 +192,13 @@ typedef struct lvm_lv {
     lvm_segment *segs;      /* sorted by start_extent */
     const char *unreadable; /* why its bytes cannot be read (reason[]), or NULL */
     char reason[200];
+    bool unlisted;          /* not to be listed (unreadable says why): its name is one lvm2 refuses,
+                               or an earlier LV has it, so "vg/lv" would not name one volume */
+    unsigned line;          /* of its section in the text, for messages */
 } lvm_lv;
 
 typedef struct lvm_vg {
-    const char *name;     /* the top-level section's key */
+    const char *name;     /* the top-level section's key: a name lvm2 accepts */
     const char *id;       /* or NULL */
     int64_t seqno;
     uint64_t extent_size; /* sectors, > 0 */

@@ -60,25 +60,33 @@ static bool has_flag(const lvm_meta_node *sec, const char *key, const char *flag
     return false;
 }
 
-/* lib/uuid/uuid.c: an id is 32 of these characters; dashes only group them for people. */
-static bool id_char(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '!' || c == '#';
-}
-
-/* Strip the dashes of a printed id into @p out; false unless 32 valid characters remain. */
+/* Strip the dashes of a printed id into @p out (dashes only group it for people); false unless
+ * 32 valid characters remain. */
 static bool id_read(const char *s, char *out)
 {
     size_t n = 0;
     for (; *s; s++) {
         if (*s == '-')
             continue;
-        if (n == LVM_ID_LEN || !id_char(*s))
+        if (n == LVM_ID_LEN || !lvm_id_char((unsigned char)*s))
             return false;
         out[n++] = *s;
     }
     out[n] = '\0';
     return n == LVM_ID_LEN;
+}
+
+/* lib/misc/lvm-string.c validate_name: the VG and LV names lvm2 accepts (so none holds a '/'). */
+static bool valid_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 127 || s[0] == '-' || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '+' ||
+              *s == '_' || *s == '.' || *s == '-'))
+            return false;
+    return true;
 }
 
 static void lv_unreadable(lvm_lv *lv, const char *fmt, ...) IMGP_PRINTF(2, 3);
@@ -339,6 +347,7 @@ static imgp_status read_lv(imgp_ctx *ctx, const lvm_vg *vg, const name_index *pv
                            lvm_lv *lv)
 {
     lv->name = n->key;
+    lv->line = n->line;
     lv->id = get_str(n, "id");
     lv->visible = has_flag(n, "status", "VISIBLE");
     size_t nsegs = 0;
@@ -359,6 +368,11 @@ static imgp_status read_lv(imgp_ctx *ctx, const lvm_vg *vg, const name_index *pv
     if (get_int(n, "segment_count", &declared) && (declared < 0 || (uint64_t)declared != nsegs))
         lv_unreadable(lv, "segment_count says %lld but it has %zu segments", (long long)declared, nsegs);
     lay_out_segments(vg, lv);
+    if (!valid_name(lv->name)) {
+        lv->unreadable = NULL; /* this reason comes first */
+        lv_unreadable(lv, "its name is not one lvm2 accepts");
+        lv->unlisted = true;
+    }
     return IMGP_OK;
 }
 
@@ -398,9 +412,14 @@ static imgp_status read_lvs(imgp_ctx *ctx, lvm_vg *vg, const lvm_meta_node *lvse
         st = sorted_names(ctx, vg->nlvs, lv_name_of, vg, &lv_idx);
     if (st == IMGP_OK) {
         /* names are unique in a VG; a second of a name is not read */
-        for (size_t i = 1; i < vg->nlvs; i++)
-            if (strcmp(lv_idx[i].name, lv_idx[i - 1].name) == 0)
-                lv_unreadable(&vg->lvs[lv_idx[i].i], "an earlier logical volume has the same name");
+        for (size_t i = 1; i < vg->nlvs; i++) {
+            lvm_lv *lv = &vg->lvs[lv_idx[i].i];
+            if (strcmp(lv_idx[i].name, lv_idx[i - 1].name) == 0 && !lv->unlisted) {
+                lv->unreadable = NULL; /* this reason comes first */
+                lv_unreadable(lv, "an earlier logical volume has the same name");
+                lv->unlisted = true;
+            }
+        }
         mark_cow_stores(lvsec, vg, lv_idx);
     }
     imgp_free(ctx, lv_idx);
@@ -429,6 +448,9 @@ imgp_status lvm_vg_from_meta(imgp_ctx *ctx, const lvm_meta *m, lvm_vg **out)
     if (lvsec && lvsec->kind != LVM_META_SECTION)
         lvsec = NULL;
 
+    if (!valid_name(vgsec->key))
+        return imgp_error(ctx, IMGP_ERR_CORRUPT, "lvm2 metadata: line %u: the volume group's name is not one lvm2 accepts",
+                          vgsec->line);
     lvm_vg *vg = imgp_calloc(ctx, 1, sizeof *vg);
     if (!vg)
         return IMGP_ERR_NOMEM;

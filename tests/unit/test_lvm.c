@@ -632,6 +632,8 @@ static void test_vg_lv_problems(void **state)
               "lacks start_extent");
     expect_lv(ctx, LV_HEAD("x", 1) SEG_LINEAR(1, 0, 4, "pv0", 0) "}\n" LV_HEAD("x", 1) SEG_LINEAR(1, 0, 4, "pv1", 0)
               "}\n", "x", "same name");
+    expect_lv(ctx, LV_HEAD("a/b", 1) SEG_LINEAR(1, 0, 4, "pv0", 0) "}\n", "a/b", "not one lvm2 accepts");
+    expect_lv(ctx, LV_HEAD("-x", 1) SEG_LINEAR(1, 0, 4, "pv0", 0) "}\n", "-x", "not one lvm2 accepts");
     /* segment types that are listed, not read */
     expect_lv(ctx, LV_HEAD("x", 1) "segment1 {\nstart_extent = 0\nextent_count = 256\ntype = \"thin\"\n"
               "thin_pool = \"pool\"\ntransaction_id = 1\ndevice_id = 1\n}\n}\n", "x", "thin (a thin volume)");
@@ -679,6 +681,8 @@ static void test_vg_broken(void **state)
     imgp_ctx *ctx = ctx_new();
     expect_vg(ctx, "contents = \"Text Format Volume Group\"\n", IMGP_ERR_CORRUPT, "no volume group section");
     expect_vg(ctx, "vg { physical_volumes { " PV_OK " } }", IMGP_ERR_CORRUPT, "no valid extent_size");
+    expect_vg(ctx, "\"v/g\" { extent_size = 8 physical_volumes { " PV_OK " } }", IMGP_ERR_CORRUPT,
+              "name is not one lvm2 accepts");
     expect_vg(ctx, "vg { extent_size = 0 physical_volumes { " PV_OK " } }", IMGP_ERR_CORRUPT, "extent_size");
     expect_vg(ctx, "vg { extent_size = -8 physical_volumes { " PV_OK " } }", IMGP_ERR_CORRUPT, "extent_size");
     expect_vg(ctx, "vg { extent_size = 36028797018963968 physical_volumes { " PV_OK " } }", IMGP_ERR_CORRUPT,
@@ -1050,6 +1054,17 @@ static void test_scan_whole_disk(void **state)
     assert_true(has_note(s.info, IMGP_NOTE_WARNING, "pv1"));
     read_back(find_part(s.info, "vg0/root")->bdev, t->f->lin, 24 * EXTENT, 5000); /* lin begins on pv0 too */
     assert_null(find_part(s.info, "vg0/other")->bdev);
+    scan_close(&s);
+
+    /* two LVs of one name: "vg0/root" names the first only */
+    text = vg_text(3, LV_HEAD("root", 1) SEG_LINEAR(1, 0, 24, "pv0", 0) "}\n" LV_HEAD("root", 1)
+                          SEG_LINEAR(1, 0, 1, "pv0", 0) "}\n");
+    put_pv(t->f->disk, UUID0, text, 0);
+    free(text);
+    scan_open(t, PV_SIZE, 0, &s);
+    assert_int_equal(s.info->npartitions, 1);
+    assert_int_equal(find_part(s.info, "vg0/root")->size, 24 * EXTENT);
+    assert_true(has_note(s.info, IMGP_NOTE_WARNING, "is not listed: an earlier logical volume has the same name"));
     scan_close(&s);
 
     /* an orphan PV (no metadata) is named but makes no VG */
