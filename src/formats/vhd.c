@@ -42,6 +42,7 @@ typedef struct vhd_bdev {
     uint32_t bitmap_size;
     uint32_t blocks;
     uint32_t *bat;        /* host order; VHD_BAT_UNUSED or the bitmap's sector */
+    bool differencing;
     imgp_cache *bitmaps;  /* differencing only: sector bitmaps by block index */
     imgp_bdev *parent;    /* differencing only: owned by the image's backing */
 } vhd_bdev;
@@ -456,7 +457,7 @@ static imgp_status sparse_read(imgp_bdev *bd, uint64_t off, void *buf, size_t le
         imgp_status st;
         if (v->bat[block] == VHD_BAT_UNUSED)
             st = read_parent(v, off, p, n);
-        else if (!v->parent) /* dynamic: the whole block, bitmap ignored (see the top) */
+        else if (!v->differencing) /* the whole block, bitmap ignored (see the top) */
             st = imgp_source_read(v->src, block_data_offset(v, block) + in, p, n, "vhd block");
         else
             st = read_differencing_block(v, block, off, p, n);
@@ -501,7 +502,7 @@ static imgp_status sparse_piece(vhd_bdev *v, uint64_t off, uint64_t len, imgp_ex
             n += imgp_min_u64(len - n, v->block_size);
         return parent_status(v, off, n, kind, run);
     }
-    if (!v->parent) {
+    if (!v->differencing) {
         *kind = IMGP_EXTENT_DATA;
         *run = to_block_end;
         return IMGP_OK;
@@ -776,7 +777,10 @@ static imgp_status open_parent(imgp_image *img, vhd_bdev *v, const vhd_dyn_heade
     if (pn.count == 0)
         return imgp_error(ctx, IMGP_ERR_CORRUPT,
                           "vhd: differencing disk names no parent (no W2ru, W2ku or MacX locator, no unicode name)");
-    char tried[IMGP_MSG_MAX] = "";
+    char uuid[37], tried[IMGP_MSG_MAX] = "";
+    uuid_text(hdr->parent_uuid, uuid);
+    if ((st = imgp_image_add_prop(img, "parent uuid", "%s", uuid)) != IMGP_OK)
+        return st;
     size_t t = 0;
     for (size_t i = 0; i < pn.count; i++) {
         bool exists;
@@ -791,16 +795,16 @@ static imgp_status open_parent(imgp_image *img, vhd_bdev *v, const vhd_dyn_heade
             return st;
         if ((st = check_parent(img, v, hdr, pn.name[i])) != IMGP_OK)
             return st;
-        char uuid[37];
-        uuid_text(hdr->parent_uuid, uuid);
         img->info.backing_file = pn.name[i];
         img->info.backing_format = "vhd";
-        if ((st = imgp_image_add_prop(img, "parent uuid", "%s", uuid)) != IMGP_OK)
-            return st;
         return imgp_image_add_prop(img, "parent named by", "%s", pn.source[i]);
     }
-    return imgp_error(ctx, IMGP_ERR_NOT_FOUND, "vhd: parent not found: tried %s, relative to %s", tried,
-                      img->src->name);
+    /* The image still opens, unreadable, so that `info` shows it and names the
+     * parent it lacks; vhd_open() drops the device. */
+    img->info.backing_file = pn.name[0];
+    img->info.backing_format = "vhd";
+    return imgp_image_set_unreadable(img, "parent not found: tried %s, in the directory of %s", tried,
+                                     img->src->name);
 }
 
 /* ---- opening ---- */
@@ -812,11 +816,11 @@ static imgp_status open_sparse(imgp_image *img, vhd_bdev *v)
     imgp_source *src = img->src;
     uint8_t buf[VHD_DYN_SIZE];
     vhd_dyn_header hdr;
-    bool differencing = v->footer.disk_type == VHD_TYPE_DIFFERENCING;
+    v->differencing = v->footer.disk_type == VHD_TYPE_DIFFERENCING;
     imgp_status st = imgp_source_read(src, v->footer.data_offset, buf, sizeof buf, "vhd dynamic disk header");
     if (st == IMGP_OK)
         st = vhd_dyn_header_parse(ctx, buf, sizeof buf, v->footer.data_offset, v->base.size, src->size,
-                                  differencing, &hdr);
+                                  v->differencing, &hdr);
     if (st != IMGP_OK)
         return st;
     v->block_size = hdr.block_size;
@@ -840,7 +844,7 @@ static imgp_status open_sparse(imgp_image *img, vhd_bdev *v)
     if (st != IMGP_OK)
         return st;
     img->info.cluster_size = hdr.block_size;
-    if (!differencing)
+    if (!v->differencing)
         return IMGP_OK;
     st = imgp_cache_new(ctx, v->bitmap_size, VHD_BITMAP_CACHE_SLOTS, &v->bitmaps);
     return st == IMGP_OK ? open_parent(img, v, &hdr) : st;
@@ -904,6 +908,10 @@ static imgp_status vhd_open(imgp_image *img)
     st = add_props(img, &f, footer_note);
     if (st == IMGP_OK && f.disk_type != VHD_TYPE_FIXED)
         st = open_sparse(img, v);
+    if (st == IMGP_OK && !img->info.readable) { /* a differencing disk whose parent is not found */
+        imgp_bdev_close(img->bdev);
+        img->bdev = NULL;
+    }
     return st;
 }
 

@@ -793,9 +793,18 @@ static void test_differencing_problems(void **state)
     imgp_ctx *ctx = ctx_new();
     imgp_image *im;
 
+    /* A parent not found: the image opens, unreadable, and names what it lacks. */
     make_chain(&c, "elsewhere.vhd", "gone.vhd", false);
-    test_expect_error(ctx, imgp_image_open(ctx, c.child, NULL, &im), IMGP_ERR_NOT_FOUND,
-                 "vhd: parent not found: tried 'elsewhere.vhd' (W2ru), 'gone.vhd' (parent unicode name)");
+    assert_int_equal(imgp_image_open(ctx, c.child, NULL, &im), IMGP_OK);
+    const imgp_image_info *in = imgp_image_get_info(im);
+    assert_false(in->readable);
+    assert_string_equal(in->backing_file, "elsewhere.vhd");
+    assert_non_null(strstr(in->unreadable_reason,
+                           "parent not found: tried 'elsewhere.vhd' (W2ru), 'gone.vhd' (parent unicode name)"));
+    assert_null(imgp_image_backing(im));
+    imgp_bdev *bd;
+    test_expect_error(ctx, imgp_image_bdev(im, &bd), IMGP_ERR_UNSUPPORTED, "vhd image: parent not found");
+    imgp_image_close(im);
     remove_chain(&c);
 
     make_chain(&c, ".\\parent.vhd", NULL, true);
