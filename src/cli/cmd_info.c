@@ -1,5 +1,6 @@
 /* imgprobe info: what the image is, its sizes, chain and snapshots. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -177,15 +178,16 @@ static void volumes_text(const imgp_volume_info *v)
             printf("Whole disk: %s%s%s%s%s\n", c->type, c->label ? " label=" : "", c->label ? c->label : "",
                    c->uuid ? " uuid=" : "", c->uuid ? c->uuid : "");
     } else {
-        printf("\n%-12s %4s %12s %12s %12s %8s %-6s %-24s %-12s %-16s %s\n", "Device", "Boot", "Start", "End",
-               "Sectors", "Size", "Type", "Type name", "Content", "Label", "UUID");
+        printf("\n%-12s %4s %12s %12s %12s %8s %-28s %-12s %-16s %s\n", "Device", "Boot", "Start", "End",
+               "Sectors", "Size", "Type", "Content", "Label", "UUID");
         for (size_t i = 0; i < v->npartitions; i++) {
             const imgp_partition *p = &v->partitions[i];
             uint64_t start = p->start / ss, sectors = p->size / ss;
-            printf("%-12s %4s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %8s %-6s %-24s %-12s %-16s %s%s%s\n",
-                   p->index, p->bootable ? "*" : "", start, sectors ? start + sectors - 1 : start, sectors,
-                   cli_human_size(p->size, h, sizeof h), p->type && strlen(p->type) <= 6 ? p->type : "guid",
-                   p->type_name ? p->type_name : (p->type && strlen(p->type) > 6 ? p->type : ""),
+            /* the type's name when known (as sfdisk -l), else the code or GUID itself */
+            const char *type = p->type_name ? p->type_name : p->type ? p->type : "";
+            printf("%-12s %4s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %8s %-28s %-12s %-16s %s%s%s\n", p->index,
+                   p->bootable ? "*" : "", start, sectors ? start + sectors - 1 : start, sectors,
+                   cli_human_size(p->size, h, sizeof h), type,
                    p->is_container ? "(container)" : p->content.type ? p->content.type : "",
                    p->content.label ? p->content.label : p->name ? p->name : "",
                    p->content.uuid ? p->content.uuid : "", p->unreadable ? "  unreadable: " : "",
@@ -201,13 +203,24 @@ int cmd_info(imgp_ctx *ctx, const cli_opts *o)
     imgp_image *img;
     if (imgp_image_open(ctx, o->image, o->format, &img) != IMGP_OK)
         return cli_fail(ctx, o->image);
+    /* info describes the container even when what is inside cannot be read
+     * (a corrupt grain table, a parent with the wrong CID): that is said on
+     * stderr and in partitions_error, and the exit status stays 0 */
     imgp_bdev *disk = NULL;
     imgp_volumes *vols = NULL;
+    char *scan_error = NULL;
     if (imgp_image_get_info(img)->readable) {
-        if (imgp_image_bdev(img, &disk) != IMGP_OK || imgp_volumes_scan(ctx, disk, &vols) != IMGP_OK) {
+        imgp_status st = imgp_image_bdev(img, &disk);
+        if (st == IMGP_OK)
+            st = imgp_volumes_scan(ctx, disk, &vols);
+        if (st == IMGP_ERR_NOMEM) {
             int rc = cli_fail(ctx, o->image);
             imgp_image_close(img);
             return rc;
+        }
+        if (st != IMGP_OK) {
+            scan_error = strdup(imgp_ctx_message(ctx));
+            fprintf(stderr, "imgprobe: %s: warning: partitions not read: %s\n", o->image, imgp_ctx_message(ctx));
         }
     }
 
@@ -224,6 +237,8 @@ int cmd_info(imgp_ctx *ctx, const cli_opts *o)
         json_array_end(&w);
         if (vols)
             volumes_json(&w, imgp_volumes_get_info(vols));
+        if (scan_error)
+            json_kv_string(&w, "partitions_error", scan_error);
         json_object_end(&w);
         json_end(&w);
     } else {
@@ -234,7 +249,10 @@ int cmd_info(imgp_ctx *ctx, const cli_opts *o)
         }
         if (vols)
             volumes_text(imgp_volumes_get_info(vols));
+        if (scan_error)
+            printf("\npartitions: not read: %s\n", scan_error);
     }
+    free(scan_error);
     imgp_volumes_free(vols);
     imgp_image_close(img);
     return fflush(stdout) == 0 ? EXIT_OK : EXIT_CANNOT_INSPECT;
