@@ -75,9 +75,9 @@ imgp_status vol_keep_bdev(imgp_volumes *vols, imgp_bdev *bd);
 
 typedef struct content_result {
     const char *type;  /* static string, "unknown" when nothing matched */
-    char version[16];
+    char version[32];  /* "Joliet Extension" is blkid's longest */
     char label[256];   /* UTF-8 */
-    char uuid[40];     /* lowercase, with dashes where the format's tools print them */
+    char uuid[40];     /* as blkid prints it: DCE UUIDs lowercase, FAT/NTFS serials in uppercase hex */
 } content_result;
 
 /*
