@@ -34,6 +34,42 @@ const char *cli_human_size(uint64_t bytes, char *buf, size_t len);
 typedef int (*cli_run_fn)(void *arg, uint64_t off, const void *data, size_t len);
 imgp_status cli_walk_disk(imgp_bdev *bd, cli_run_fn fn, void *arg, int *fn_failed);
 
+/* ---- ls and cat: one filesystem of the image (cmd_ls.c) ---- */
+
+/* The image, its volumes, the filesystem picked and a view with it at "/". */
+typedef struct cli_fs {
+    imgp_image *img;
+    imgp_volumes *vols;
+    imgp_fs *fs;
+    imgp_view *view;
+} cli_fs;
+
+/*
+ * Open @p image (format @p format, or detected) and mount the filesystem
+ * that @p part names: a partition index as `info --json` gives it ("1",
+ * "vg/lv"), "disk" for the whole disk, or NULL for the only filesystem there
+ * is. Prints the error and the filesystem's notes (as warnings) itself.
+ * @return EXIT_OK, or EXIT_CANNOT_INSPECT with nothing left open.
+ */
+int cli_fs_open(imgp_ctx *ctx, const char *image, const char *format, const char *part, cli_fs *out);
+void cli_fs_close(cli_fs *c);
+
+/* ls and cat's arguments: [-l] [-R] (ls only) [-p PART] [-f FORMAT] IMAGE PATH. */
+typedef struct cli_fs_args {
+    const char *part, *format, *image, *path;
+    bool long_format, recursive;
+} cli_fs_args;
+
+/*
+ * Parse them from @p argv (argv[0] the command's name); @p ls allows -l and
+ * -R; @p usage is printed for -h. @return -1 to go on, else the exit status.
+ */
+int cli_fs_parse_args(int argc, char **argv, bool ls, const char *usage, cli_fs_args *a);
+
+/* Commands that parse their own arguments: argv[0] is the command's name. */
+int cmd_ls(imgp_ctx *ctx, int argc, char **argv);
+int cmd_cat(imgp_ctx *ctx, int argc, char **argv);
+
 int cmd_info(imgp_ctx *ctx, const cli_opts *o);
 int cmd_dump(imgp_ctx *ctx, const cli_opts *o);
 int cmd_digest(imgp_ctx *ctx, const cli_opts *o);

@@ -13,6 +13,10 @@ static const char usage_text[] =
     "  info   [--json] [-f FORMAT] IMAGE   format, sizes, backing chain, snapshots\n"
     "  dump   [-f FORMAT] IMAGE > disk.raw the virtual disk as raw bytes\n"
     "  digest [-f FORMAT] IMAGE            XXH3-128 of the virtual disk (as xxh128sum prints it)\n"
+    "  ls     [-l] [-R] [-p PART] [-f FORMAT] IMAGE PATH\n"
+    "                                      list a directory of the guest's filesystem\n"
+    "  cat    [-p PART] [-f FORMAT] IMAGE PATH\n"
+    "                                      write a file of the guest's filesystem to standard output\n"
     "\n"
     "The image is opened read-only and never written. Exit status: 0 success, 2 failure.\n";
 
@@ -62,10 +66,13 @@ static const struct {
     const char *name;
     int (*run)(imgp_ctx *, const cli_opts *);
     bool takes_json;
+    int (*run_args)(imgp_ctx *, int, char **); /* parses its own options and arguments */
 } commands[] = {
-    {"info", cmd_info, true},
-    {"dump", cmd_dump, false},
-    {"digest", cmd_digest, false},
+    {"info", cmd_info, true, NULL},
+    {"dump", cmd_dump, false, NULL},
+    {"digest", cmd_digest, false, NULL},
+    {"ls", NULL, false, cmd_ls},
+    {"cat", NULL, false, cmd_cat},
 };
 
 int main(int argc, char **argv)
@@ -84,6 +91,16 @@ int main(int argc, char **argv)
             break;
     if (ci == sizeof commands / sizeof commands[0])
         return cli_usage_error("unknown command '%s'", argv[1]);
+    if (commands[ci].run_args) {
+        imgp_ctx *ctx = imgp_ctx_new(NULL);
+        if (!ctx) {
+            fputs("imgprobe: out of memory\n", stderr);
+            return EXIT_CANNOT_INSPECT;
+        }
+        int rc = commands[ci].run_args(ctx, argc - 1, argv + 1);
+        imgp_ctx_free(ctx);
+        return rc;
+    }
 
     cli_opts o = {0};
     static const struct option longopts[] = {

@@ -3,7 +3,10 @@
 
 #include "fs.h"
 
+extern const imgp_fs_driver imgp_fs_ext4;
+
 const imgp_fs_driver *const imgp_fs_drivers[] = {
+    &imgp_fs_ext4,
     NULL,
 };
 
