@@ -1,14 +1,14 @@
 #!/bin/bash
-# Decompress the container images of the real corpus (../shared/corpus, see
-# its README.md) into OUTDIR/<category>/ so that the fuzz harnesses can replay
-# them: qcow2 vhd vhdx vmdk vdi raw-partitioned broken. Filesystem images and
-# hives (ext xfs ntfs regf) are left out: to an image reader they are just
-# raw disks.
+# Decompress the real corpus (../shared/corpus, see its README.md) into
+# OUTDIR/<category>/ (qcow2 vhd vmdk raw-partitioned ext xfs broken ...: every
+# directory of the corpus) so that the fuzz harnesses can replay it; each
+# meson test replays the categories its parser reads.
 #
-# Files whose content is larger than 64 MiB are left out (a harness gets its
-# input whole in memory, four targets run at once); the integration tests
-# read those through files. The corpus stays untouched; a missing corpus
-# gives an empty OUTDIR (the replay test then reports itself skipped).
+# Files whose content is larger than 32 MiB are left out (a harness gets its
+# input whole in memory, several targets run at once, and this stays a few
+# hundred MiB); the integration tests read those through files. The corpus
+# stays untouched; a missing corpus gives an empty OUTDIR (the replay tests
+# then report themselves skipped).
 #
 # usage: corpus_inputs.sh CORPUS OUTDIR
 set -euo pipefail
@@ -20,7 +20,7 @@ if [ $# -ne 2 ]; then
 fi
 corpus=$1
 out=$2
-max_bytes=$((64 << 20))
+max_bytes=$((32 << 20))
 rm -rf "$out"
 mkdir -p "$out"
 if [ ! -d "$corpus" ]; then
@@ -41,8 +41,8 @@ decompress() {
 }
 
 kept=0 skipped=0
-for category in qcow2 vhd vhdx vmdk vdi raw-partitioned broken; do
-    [ -d "$corpus/$category" ] || continue
+for dir in "$corpus"/*/; do
+    category=$(basename "$dir")
     while IFS= read -r -d '' f; do
         rel=${f#"$corpus/$category/"}
         # Flat per category (broken/dfvfs-vhd-pair/image.vhd -> broken/dfvfs-vhd-pair_image.vhd):
@@ -54,7 +54,7 @@ for category in qcow2 vhd vhdx vmdk vdi raw-partitioned broken; do
         decompress "$f" 2>/dev/null | head -c $((max_bytes + 1)) >"$dest" || true
         size=$(stat -c %s "$dest")
         if [ "$size" -gt "$max_bytes" ] || [ "$size" -eq 0 ]; then
-            echo "corpus_inputs: left out $category/$rel (over 64 MiB, empty, or no decompressor)"
+            echo "corpus_inputs: left out $category/$rel (over 32 MiB, empty, or no decompressor)"
             rm -f "$dest"
             skipped=$((skipped + 1))
         else

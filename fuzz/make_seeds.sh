@@ -13,13 +13,19 @@
 #   OUTDIR/vmdk_desc/  VMDK descriptor texts (stand-alone and embedded)
 #   OUTDIR/volumes/    raw disks with MBR (extended, logical) and GPT tables, one
 #                      with an ext2 filesystem in a partition
-#   OUTDIR/probe/      all of the above
+#   OUTDIR/ext4/       ext2 and ext4 filesystems (inline data, casefold, block
+#                      maps) holding a small tree, made by mke2fs -d
+#   OUTDIR/content/    devices holding those, swap, FAT, the heads of XFS and
+#                      NTFS, in fuzz_content.c's whole-device layout
+#   OUTDIR/lvm_meta/   LVM2 text metadata (on-disk and backup style: linear,
+#                      multi-segment, striped, thin)
+#   OUTDIR/probe/      the container, volume and filesystem seeds
 #
 # Each image is small (virtual sizes of 64 KiB to 4 MiB, files mostly under
 # 256 KiB; a dynamic VHD with data is ~2 MiB because qemu allocates 2 MiB
-# blocks). Nothing is downloaded. Without qemu-img only the raw seeds are made
-# (and the targets that need qemu's images get an empty directory: their
-# replay test then reports itself skipped).
+# blocks). Nothing is downloaded. A missing tool leaves its seeds out (without
+# qemu-img the container targets get an empty directory: their replay test
+# then reports itself skipped).
 #
 # usage: make_seeds.sh OUTDIR
 set -euo pipefail
@@ -29,7 +35,7 @@ if [ $# -ne 1 ]; then
     exit 2
 fi
 out=$1
-targets=(probe qcow2 vhd vmdk vmdk_desc volumes)
+targets=(probe qcow2 vhd vmdk vmdk_desc volumes ext4 content lvm_meta)
 rm -rf "$out"
 for t in "${targets[@]}"; do
     mkdir -p "$out/$t"
@@ -73,6 +79,307 @@ else
     echo "make_seeds: sfdisk not found: no partitioned seeds" >&2
 fi
 cp "$v"/* "$out/probe/"
+
+# ---- ext4: small ext2/ext4 filesystems holding a tree (mke2fs -d) ----
+# Fixed UUIDs, hash seeds and times, so the seeds are the same on every run.
+e=$out/ext4
+tree=$work/tree
+mkdir -p "$tree/dir/sub"
+printf 'hello\n' >"$tree/a.txt"
+: >"$tree/empty"
+head -c 20000 /dev/zero | tr '\0' 'x' >"$tree/dir/blocks.txt"
+printf 'deep\n' >"$tree/dir/sub/file"
+ln -s a.txt "$tree/fast-link"
+ln -s dir/sub/file/../../../a-name-long-enough-not-to-fit-in-the-inode-itself-at-sixty-bytes "$tree/slow-link"
+for i in $(seq 1 40); do : >"$tree/dir/entry-with-a-longish-name-$i"; done
+find "$tree" -exec touch -h -d @1700000000 {} +
+mkext() { # NAME SIZE MKE2FS-OPTIONS...
+    local name=$1 size=$2
+    shift 2
+    rm -f "$e/$name"
+    E2FSPROGS_FAKE_TIME=1700000000 mke2fs -q -F -U 01234567-89ab-cdef-0123-456789abcdef \
+        -E hash_seed=01234567-89ab-cdef-0123-456789abcdef -d "$tree" "$@" "$e/$name" "$size" >/dev/null 2>&1 ||
+        { echo "make_seeds: mke2fs $name failed" >&2; rm -f "$e/$name"; }
+}
+if command -v mke2fs >/dev/null; then
+    mkext ext2-1k.img 256k -t ext2 -b 1024 -N 64
+    mkext ext4-1k.img 256k -t ext4 -O ^has_journal -b 1024 -N 64
+    mkext ext4-2k-inline.img 512k -t ext4 -O ^has_journal,inline_data -b 2048 -I 256 -N 64
+    mkext ext4-1k-casefold.img 256k -t ext4 -O ^has_journal,casefold -E encoding=utf8 -b 1024 -N 64
+    mkext ext4-1k-no-extents-32bit.img 256k -t ext4 -O ^has_journal,^extent,^64bit,^metadata_csum -b 1024 -N 64
+    cp "$e"/* "$out/probe/"
+else
+    echo "make_seeds: mke2fs not found: no ext seeds" >&2
+fi
+
+# ---- content: devices holding filesystems, swap, partition tables ----
+# fuzz_content.c reads an input whose first byte is even as "the rest is a
+# whole device": each seed is a 0x00 byte and then the device.
+c=$out/content
+asdevice() { # NAME FILE: the seed of a whole device holding FILE
+    { printf '\0'; cat "$2"; } >"$c/$1"
+}
+for f in "$out/ext4"/* "$v"/*; do
+    [ -f "$f" ] && asdevice "$(basename "$f")" "$f"
+done
+if command -v mkswap >/dev/null; then
+    truncate -s 64k "$work/swap.img"
+    mkswap -U 01234567-89ab-cdef-0123-456789abcdef -L seed "$work/swap.img" >/dev/null 2>&1 &&
+        asdevice swap.img "$work/swap.img"
+fi
+if command -v mkfs.vfat >/dev/null; then
+    truncate -s 256k "$work/fat.img"
+    mkfs.vfat -i 12345678 -n SEED "$work/fat.img" >/dev/null 2>&1 && asdevice fat12.img "$work/fat.img"
+fi
+# XFS and NTFS refuse small devices: their first 64 KiB (the superblock, the boot sector and more).
+if command -v mkfs.xfs >/dev/null; then
+    truncate -s 300M "$work/xfs.img"
+    mkfs.xfs -q -m uuid=01234567-89ab-cdef-0123-456789abcdef -L seed "$work/xfs.img" >/dev/null 2>&1 &&
+        head -c 64k "$work/xfs.img" >"$work/xfs-head.img" && asdevice xfs-head.img "$work/xfs-head.img"
+    rm -f "$work/xfs.img"
+fi
+if command -v mkntfs >/dev/null; then
+    truncate -s 2M "$work/ntfs.img"
+    mkntfs -q -F -f -H 16 -S 63 -p 0 -L seed "$work/ntfs.img" >/dev/null 2>&1 &&
+        head -c 64k "$work/ntfs.img" >"$work/ntfs-head.img" && asdevice ntfs-head.img "$work/ntfs-head.img"
+fi
+
+# ---- lvm_meta: LVM2 text metadata, as lvm2 writes it on disk and in backups ----
+l=$out/lvm_meta
+cat >"$l/linear-ondisk.txt" <<'EOF_LVM'
+vg0 {
+id = "Vq3sSb-1x0A-Kn2g-Xc7d-Lm4p-Qr8s-Tu9vWx"
+seqno = 3
+format = "lvm2"
+status = ["RESIZEABLE", "READ", "WRITE"]
+flags = []
+extent_size = 8192
+max_lv = 0
+max_pv = 0
+metadata_copies = 0
+
+physical_volumes {
+
+pv0 {
+id = "AbCdEf-GhIj-KlMn-OpQr-StUv-WxYz-012345"
+device = "/dev/sda2"
+
+status = ["ALLOCATABLE"]
+flags = []
+dev_size = 41940992
+pe_start = 2048
+pe_count = 5119
+}
+}
+
+logical_volumes {
+
+root {
+id = "Zz0Yy1-Xx2W-w3Vv-4Uu5-Tt6S-s7Rr-8Qq9Pp"
+status = ["READ", "WRITE", "VISIBLE"]
+flags = []
+creation_time = 1700000000
+creation_host = "seed"
+segment_count = 1
+
+segment1 {
+start_extent = 0
+extent_count = 4000
+
+type = "striped"
+stripe_count = 1
+
+stripes = [
+"pv0", 0
+]
+}
+}
+
+swap {
+id = "Aa1Bb2-Cc3D-d4Ee-5Ff6-Gg7H-h8Ii-9Jj0Kk"
+status = ["READ", "WRITE", "VISIBLE"]
+flags = []
+creation_time = 1700000000
+creation_host = "seed"
+segment_count = 2
+
+segment1 {
+start_extent = 0
+extent_count = 100
+
+type = "striped"
+stripe_count = 1
+
+stripes = [
+"pv0", 4000
+]
+}
+segment2 {
+start_extent = 100
+extent_count = 50
+
+type = "striped"
+stripe_count = 1
+
+stripes = [
+"pv0", 4500
+]
+}
+}
+}
+
+}
+# Generated by LVM2 version 2.03.16(2) (2022-05-18): Tue Nov 14 22:13:20 2023
+
+contents = "Text Format Volume Group"
+version = 1
+
+description = ""
+
+creation_host = "seed"	# Linux seed 6.1.0-13-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.55-1 x86_64
+creation_time = 1700000000	# Tue Nov 14 22:13:20 2023
+
+EOF_LVM
+cat >"$l/striped-thin-backup.txt" <<'EOF_LVM'
+# Generated by LVM2 version 2.03.16(2) (2022-05-18): Tue Nov 14 22:13:20 2023
+
+contents = "Text Format Volume Group"
+version = 1
+
+description = "Created *after* executing 'lvcreate --type thin-pool -L 8M -n pool data'"
+
+creation_host = "seed"	# Linux seed 6.1.0-13-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.55-1 x86_64
+creation_time = 1700000000	# Tue Nov 14 22:13:20 2023
+
+data {
+	id = "Vq3sSb-1x0A-Kn2g-Xc7d-Lm4p-Qr8s-Tu9vWy"
+	seqno = 7
+	format = "lvm2"
+	status = ["RESIZEABLE", "READ", "WRITE"]
+	flags = []
+	extent_size = 8
+	max_lv = 0
+	max_pv = 0
+	metadata_copies = 0
+
+	physical_volumes {
+
+		pv0 {
+			id = "AbCdEf-GhIj-KlMn-OpQr-StUv-WxYz-012346"
+			device = "/dev/loop0"
+			status = ["ALLOCATABLE"]
+			flags = []
+			dev_size = 65536
+			pe_start = 2048
+			pe_count = 7936
+		}
+
+		pv1 {
+			id = "AbCdEf-GhIj-KlMn-OpQr-StUv-WxYz-012347"
+			device = "/dev/loop1"
+			status = ["ALLOCATABLE"]
+			flags = []
+			dev_size = 65536
+			pe_start = 2048
+			pe_count = 7936
+		}
+	}
+
+	logical_volumes {
+
+		stripes {
+			id = "Zz0Yy1-Xx2W-w3Vv-4Uu5-Tt6S-s7Rr-8Qq9Pq"
+			status = ["READ", "WRITE", "VISIBLE"]
+			flags = []
+			tags = ["seed", "striped"]
+			segment_count = 1
+
+			segment1 {
+				start_extent = 0
+				extent_count = 64
+				type = "striped"
+				stripe_count = 2
+				stripe_size = 128
+				stripes = [
+					"pv0", 0,
+					"pv1", 0
+				]
+			}
+		}
+
+		pool {
+			id = "Zz0Yy1-Xx2W-w3Vv-4Uu5-Tt6S-s7Rr-8Qq9Pr"
+			status = ["READ", "WRITE", "VISIBLE"]
+			flags = []
+			segment_count = 1
+
+			segment1 {
+				start_extent = 0
+				extent_count = 1024
+				type = "thin-pool"
+				metadata = "pool_tmeta"
+				pool = "pool_tdata"
+				transaction_id = 1
+				chunk_size = 128
+				discards = "passdown"
+				zero_new_blocks = 1
+			}
+		}
+
+		thin1 {
+			id = "Zz0Yy1-Xx2W-w3Vv-4Uu5-Tt6S-s7Rr-8Qq9Ps"
+			status = ["READ", "WRITE", "VISIBLE"]
+			flags = []
+			segment_count = 1
+
+			segment1 {
+				start_extent = 0
+				extent_count = 2048
+				type = "thin"
+				thin_pool = "pool"
+				transaction_id = 0
+				device_id = 1
+			}
+		}
+
+		pool_tmeta {
+			id = "Zz0Yy1-Xx2W-w3Vv-4Uu5-Tt6S-s7Rr-8Qq9Pt"
+			status = ["READ", "WRITE"]
+			flags = []
+			segment_count = 1
+
+			segment1 {
+				start_extent = 0
+				extent_count = 1
+				type = "striped"
+				stripe_count = 1
+				stripes = [
+					"pv1", 64
+				]
+			}
+		}
+
+		pool_tdata {
+			id = "Zz0Yy1-Xx2W-w3Vv-4Uu5-Tt6S-s7Rr-8Qq9Pu"
+			status = ["READ", "WRITE"]
+			flags = []
+			segment_count = 1
+
+			segment1 {
+				start_extent = 0
+				extent_count = 1024
+				type = "striped"
+				stripe_count = 1
+				stripes = [
+					"pv0", 64
+				]
+			}
+		}
+	}
+}
+EOF_LVM
+printf 'vg{extent_size=8 physical_volumes{pv0{id="AbCdEf-GhIj-KlMn-OpQr-StUv-WxYz-012345" pe_start=1 pe_count=4}}logical_volumes{lv{segment1{start_extent=0 extent_count=4 type="striped" stripes=["pv0",0]}}}}' \
+    >"$l/compact-one-line.txt"
 
 if ! command -v qemu-img >/dev/null || ! command -v qemu-io >/dev/null; then
     echo "make_seeds: qemu-img/qemu-io not found: only the raw seeds were made" >&2

@@ -9,8 +9,9 @@
  * any read past its end.
  *
  * Exit status: 0 when every input ran and at least one did; 1 on a usage or
- * I/O error, or when nothing ran; 77 (skipped, for meson) when nothing ran
- * and --skip-if-empty was given. A broken invariant aborts in the harness.
+ * I/O error, or when nothing ran; with --skip-if-empty, a path that does not
+ * exist holds no inputs and nothing run is 77 (skipped, for meson). A broken
+ * invariant aborts in the harness.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,6 +29,7 @@ typedef struct replay {
     unsigned long inputs;
     int errors;
     int verbose;
+    int missing_ok; /* --skip-if-empty: a path that does not exist holds no inputs */
 } replay;
 
 static void run_file(replay *r, const char *path, const struct stat *sb)
@@ -60,6 +62,10 @@ static void run_path(replay *r, const char *path, int depth)
 {
     struct stat sb;
     if (stat(path, &sb) != 0) {
+        if (errno == ENOENT && r->missing_ok) {
+            printf("replay: %s: absent, no inputs\n", path);
+            return;
+        }
         fprintf(stderr, "replay: %s: %s\n", path, strerror(errno));
         r->errors++;
         return;
@@ -94,11 +100,11 @@ static void run_path(replay *r, const char *path, int depth)
 
 int main(int argc, char **argv)
 {
-    replay r = {0, 0, 0};
-    int skip_if_empty = 0, npaths = 0;
+    replay r = {0, 0, 0, 0};
+    int npaths = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--skip-if-empty") == 0) {
-            skip_if_empty = 1;
+            r.missing_ok = 1;
         } else if (strcmp(argv[i], "-v") == 0) {
             r.verbose = 1;
         } else if (argv[i][0] == '-') {
@@ -117,8 +123,8 @@ int main(int argc, char **argv)
     if (r.errors)
         return 1;
     if (r.inputs == 0) {
-        fprintf(stderr, "replay: no inputs found%s\n", skip_if_empty ? " (skipped)" : "");
-        return skip_if_empty ? EXIT_SKIP : 1;
+        fprintf(stderr, "replay: no inputs found%s\n", r.missing_ok ? " (skipped)" : "");
+        return r.missing_ok ? EXIT_SKIP : 1;
     }
     return 0;
 }
