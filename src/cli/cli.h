@@ -38,10 +38,12 @@ imgp_status cli_walk_disk(imgp_bdev *bd, cli_run_fn fn, void *arg, int *fn_faile
 
 /* The image, its volumes, the filesystem picked and a view with it at "/". */
 typedef struct cli_fs {
+    const char *image;
     imgp_image *img;
     imgp_volumes *vols;
     imgp_fs *fs;
     imgp_view *view;
+    size_t notes_shown; /* the filesystem's notes printed so far */
 } cli_fs;
 
 /*
@@ -52,6 +54,11 @@ typedef struct cli_fs {
  * @return EXIT_OK, or EXIT_CANNOT_INSPECT with nothing left open.
  */
 int cli_fs_open(imgp_ctx *ctx, const char *image, const char *format, const char *part, cli_fs *out);
+
+/* Print the notes the filesystem made since they were last printed (a checksum mismatch met on the way). */
+void cli_fs_show_notes(cli_fs *c);
+
+/* Close everything, after printing the notes not yet shown. */
 void cli_fs_close(cli_fs *c);
 
 /* ls and cat's arguments: [-l] [-R] (ls only) [-p PART] [-f FORMAT] IMAGE PATH. */

@@ -14,11 +14,12 @@
 
 /* ---- the filesystem: -p PART, or the only one there is ---- */
 
-static void print_notes(const char *image, const imgp_fs *fs)
+/* The context's message about device @p bd, without the device's name in front. */
+static const char *message_about(imgp_ctx *ctx, const imgp_bdev *bd)
 {
-    const imgp_fs_info *info = imgp_fs_get_info(fs);
-    for (size_t i = 0; i < info->nnotes; i++)
-        fprintf(stderr, "imgprobe: %s: warning: %s\n", image, info->notes[i]);
+    const char *msg = imgp_ctx_message(ctx);
+    size_t n = strlen(bd->name);
+    return strncmp(msg, bd->name, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ' ? msg + n + 2 : msg;
 }
 
 /* Append "INDEX: why" to @p why, the reasons partitions did not mount. */
@@ -45,7 +46,7 @@ static int pick_fs(imgp_ctx *ctx, const char *image, const imgp_volume_info *vi,
             continue;
         imgp_fs *fs;
         if (imgp_fs_mount(ctx, p->bdev, NULL, &fs) != IMGP_OK) {
-            add_reason(why, sizeof why, p->index, imgp_ctx_message(ctx));
+            add_reason(why, sizeof why, p->index, message_about(ctx, p->bdev));
             continue;
         }
         size_t n = strlen(names);
@@ -88,15 +89,26 @@ static int mount_part(imgp_ctx *ctx, const char *image, const imgp_volume_info *
         return EXIT_CANNOT_INSPECT;
     }
     if (imgp_fs_mount(ctx, p->bdev, NULL, &c->fs) != IMGP_OK) {
-        fprintf(stderr, "imgprobe: %s: partition %s: %s\n", image, part, imgp_ctx_message(ctx));
+        fprintf(stderr, "imgprobe: %s: %s%s: %s\n", image, p == &vi->disk ? "the whole disk" : "partition ",
+                p == &vi->disk ? "" : part, message_about(ctx, p->bdev));
         return EXIT_CANNOT_INSPECT;
     }
     return EXIT_OK;
 }
 
+void cli_fs_show_notes(cli_fs *c)
+{
+    if (!c->fs)
+        return;
+    const imgp_fs_info *info = imgp_fs_get_info(c->fs);
+    for (; c->notes_shown < info->nnotes; c->notes_shown++)
+        fprintf(stderr, "imgprobe: %s: warning: %s\n", c->image, info->notes[c->notes_shown]);
+}
+
 int cli_fs_open(imgp_ctx *ctx, const char *image, const char *format, const char *part, cli_fs *c)
 {
     memset(c, 0, sizeof *c);
+    c->image = image;
     if (imgp_image_open(ctx, image, format, &c->img) != IMGP_OK)
         return cli_fail(ctx, image);
     const imgp_image_info *in = imgp_image_get_info(c->img);
@@ -111,7 +123,7 @@ int cli_fs_open(imgp_ctx *ctx, const char *image, const char *format, const char
     else
         rc = pick_fs(ctx, image, imgp_volumes_get_info(c->vols), c);
     if (rc == EXIT_OK) {
-        print_notes(image, c->fs);
+        cli_fs_show_notes(c);
         if (imgp_view_new(ctx, c->fs, &c->view) != IMGP_OK)
             rc = cli_fail(ctx, image);
     }
@@ -122,6 +134,8 @@ int cli_fs_open(imgp_ctx *ctx, const char *image, const char *format, const char
 
 void cli_fs_close(cli_fs *c)
 {
+    fflush(stdout); /* what was listed first, then what was noticed on the way */
+    cli_fs_show_notes(c);
     imgp_view_free(c->view);
     imgp_fs_unmount(c->fs);
     imgp_volumes_free(c->vols);

@@ -1,9 +1,11 @@
 #!/bin/bash
 # ext2/3/4 read back through the whole stack. make_tree.sh builds a source
-# tree; `mkfs.ext4 -d` writes it in variants (ext2, ext3, ext4 defaults,
-# 1 KiB blocks, block maps instead of extents, inline_data, 64bit+meta_bg,
-# no journal, 128-byte inodes, uninit_bg checksums, bigalloc where mke2fs
-# takes it with -d, casefold); each filesystem goes into an MBR partition of a
+# tree; `mkfs.ext4 -d` writes it in variants (ext2, ext2 with 1 KiB blocks
+# (triple indirect blocks), ext3, ext4 defaults, 1 KiB blocks, block maps
+# instead of extents, inline_data, 64bit+meta_bg, no journal with
+# sparse_super2, 128-byte inodes, 64 KiB blocks with 1 KiB inodes, uninit_bg
+# checksums, bigalloc where mke2fs takes it with -d, casefold); each
+# filesystem goes into an MBR partition of a
 # qcow2 (sfdisk on a raw file, dd at the partition's offset, qemu-img
 # convert). imgprobe `ls -R -l`, `ls -R` and `cat` must give back the tree:
 # names, types, modes, link counts, sizes, mtimes, symlink targets, device
@@ -42,8 +44,9 @@ VARIANTS=(
     "no-extents|small|128M|-O ^extent,^64bit"
     "inline|small|128M|-O inline_data"
     "meta-bg|small|256M|-b 1024 -O 64bit,meta_bg,^resize_inode"
-    "no-journal|small|128M|-O ^has_journal"
+    "no-journal|small|128M|-O ^has_journal,sparse_super2"
     "inode-128|small|128M|-I 128"
+    "block-64k|small|256M|-b 65536 -I 1024"
     "uninit-bg|small|128M|-O ^metadata_csum,uninit_bg"
     "bigalloc|small|256M|-O bigalloc -C 65536"
     "casefold|small|128M|-O casefold"
@@ -309,4 +312,14 @@ python3 -c "import struct,sys; f=open('dirdata.img','r+b'); f.seek(1024+0x60); f
 if "$IMGPROBE" ls dirdata.img / >/dev/null 2>dirdata.err || ! grep -q "incompatible feature 'dirdata'" dirdata.err; then
     cat dirdata.err; echo "FAIL: the dirdata feature is not refused by name"; exit 1
 fi
+# ---- two filesystems: without -p imgprobe names them and asks; -p picks one ----
+truncate -s 24M two.raw
+printf 'label: dos\nstart=2048, size=16384, type=83\nstart=18432, size=16384, type=83\n' | sfdisk -q two.raw
+mkfs.ext4 -q -F -L first -E offset=$((2048 * 512)) two.raw 8M
+mkfs.ext4 -q -F -L second -E offset=$((18432 * 512)) -d small/links two.raw 8M
+if "$IMGPROBE" ls two.raw / >/dev/null 2>two.err || ! grep -q 'several filesystems (partitions 1, 2): choose one with -p' two.err; then
+    cat two.err; echo "FAIL: two filesystems without -p"; exit 1
+fi
+[ "$("$IMGPROBE" ls -p 2 two.raw /)" = "$( (ls -A small/links; echo lost+found) | LC_ALL=C sort)" ] ||
+    { echo "FAIL: ls -p 2 of the second filesystem"; exit 1; }
 echo "ok: $(ls v | wc -l) variants"

@@ -7,6 +7,7 @@
 #   names/                      names of 1 and 255 bytes, UTF-8 names
 #   files/                      sizes 0, 1, 100, 4095, 4096, 4097, 1 MiB (random),
 #                               a 2 GiB sparse file with 4 KiB of data at its end,
+#                               a 36 MiB file of holes ending on block-map boundaries,
 #                               setuid and read-only modes
 #   links/                      symlinks: fast and slow (60 bytes or more),
 #                               relative and absolute, dangling, a loop; hard links
@@ -63,6 +64,17 @@ for n in [0, 1, 100, 4095, 4096, 4097]:
 write('files/random-1M', rand(1 << 20))
 write('files/setuid', b'#!/bin/sh\n', 0o4755)
 write('files/readonly', b'read only\n', 0o400)
+# holes whose ends fall on block-map boundaries: a whole indirect block's
+# worth of hole, then data at the first block of the next one (1 KiB blocks:
+# an indirect block maps 256 KiB past the 12 direct ones; 4 KiB: 4 MiB).
+# It ends with data: mke2fs -d with inline_data drops a trailing hole.
+with open(path('files/holes-36M'), 'wb') as f:
+    for first, span in ((12 << 10, 256 << 10), (48 << 10, 4 << 20)):
+        for off in range(first, (36 << 20) - 4096, 2 * span):
+            f.seek(off)
+            f.write(rand(4096))
+    f.seek((36 << 20) - 4096)
+    f.write(rand(4096))
 sparse = path('files/sparse-2G')
 with open(sparse, 'wb') as f:
     f.truncate(2 << 30)
