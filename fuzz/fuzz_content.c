@@ -47,7 +47,7 @@ static const char *const known_types[] = {
     "unknown",   "ext2",      "ext3",      "ext4",       "ext4dev",    "jbd",
     "xfs",       "xfs_external_log",      "vfat",       "exfat",      "ntfs",
     "swap",      "swsuspend", "btrfs",     "iso9660",    "squashfs",   "squashfs3",
-    "zfs_member", "linux_raid_member",    "LVM2_member", "LDM",       "crypto_LUKS",
+    "zfs_member", "linux_raid_member",    "lvm2_member", "LDM",       "crypto_LUKS",
     "BitLocker",
 };
 

@@ -1,6 +1,8 @@
 /*
  * What a device holds, from its superblock alone, named as `blkid -p` names
- * it (TYPE, VERSION, LABEL, UUID).
+ * it (TYPE, VERSION, LABEL, UUID); the one exception is an LVM2 physical
+ * volume, "lvm2_member" as docs/cli.md and the LVM reader spell it (blkid:
+ * "LVM2_member").
  *
  * content_probe() reads the first IMGP_CONTENT_HEAD and the last
  * IMGP_CONTENT_TAIL bytes of a device; content_identify() runs every probe
@@ -40,7 +42,7 @@ typedef struct content_prober {
 
 static const content_prober probers[] = {
     {"linux_raid_member", content_probe_md, true, true},
-    {"LVM2_member", content_probe_lvm2, true, true},
+    {"lvm2_member", content_probe_lvm2, true, true},
     {"LDM", content_probe_ldm, true, true},
     {"crypto_LUKS", content_probe_luks, true, false},
     {"BitLocker", content_probe_bitlocker, true, false},

@@ -113,7 +113,7 @@ int content_probe_lvm2(const content_view *v, content_result *r)
         const uint8_t *id32 = imgp_cur_ptr_at(&c, pvh, LVM_ID_LEN);
         if (!id32)
             continue; /* the PV header would start past the label sector */
-        r->type = "LVM2_member";
+        r->type = "lvm2_member"; /* blkid: "LVM2_member"; the project's documented name (docs/cli.md) */
         content_set_version(r, "LVM2 001");
         /* as lvm prints it: 6-4-4-4-4-4-6, when it is printable */
         char uuid[LVM_ID_LEN + 7];

@@ -660,7 +660,7 @@ static void test_lvm2(void **state)
     (void)state;
     dev d = dev_new(4u << 20);
     lvm_label(d.b + 512, 1);
-    expect(&d, "LVM2_member", "LVM2 001", "", "abcdef-0123-4567-89AB-CDEF-ghij-klmnop");
+    expect(&d, "lvm2_member", "LVM2 001", "", "abcdef-0123-4567-89AB-CDEF-ghij-klmnop");
     d.b[512 + 100] ^= 1;
     expect_type(&d, "unknown", "checksum");
     lvm_label(d.b + 512, 2);
@@ -671,7 +671,7 @@ static void test_lvm2(void **state)
     expect_type(&d, "unknown", "PV header past the sector");
     memset(d.b + 512, 0, 512);
     lvm_label(d.b + 3 * 512, 3);
-    expect_type(&d, "LVM2_member", "label in sector 3");
+    expect_type(&d, "lvm2_member", "label in sector 3");
     /* not on a floppy-sized device (as blkid) */
     dev_free(&d);
     d = dev_new(1440 * 1024);
