@@ -59,10 +59,10 @@ ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 echo "building the images in $work ..."
 bash "$root/tests/integration/make_tree.sh" "$work/tree"
 rm -f "$work/tree/files/sparse-2G"
-mkfs.ext4 -q -F -N 30000 -d "$work/tree" "$work/tree.img" 256M
+mkfs.ext4 -q -F -N 30000 -d "$work/tree" "$work/tree.img" 256M >/dev/null
 mkdir "$work/one"
 head -c 1G /dev/urandom >"$work/one/1g"
-mkfs.ext4 -q -F -d "$work/one" "$work/one.img" 1200M
+mkfs.ext4 -q -F -d "$work/one" "$work/one.img" 1200M >/dev/null
 rm -rf "$work/tree" "$work/one"
 
 entries=$("$imgprobe" ls -R "$work/tree.img" / | grep -c .)

@@ -412,9 +412,10 @@ static imgp_status load_super(ext4_fs *fs)
     st = ext4_parse_super(ctx, buf, sizeof buf, &fs->sb);
     if (st == IMGP_ERR_CORRUPT) {
         char why[IMGP_MSG_MAX];
-        snprintf(why, sizeof why, "%s", imgp_ctx_message(ctx));
+        const char *msg = imgp_ctx_message(ctx);
+        snprintf(why, sizeof why, "%s", strncmp(msg, "ext4: ", 6) == 0 ? msg + 6 : msg);
         if (find_backup_super(fs, buf) != IMGP_OK)
-            return imgp_error(ctx, IMGP_ERR_CORRUPT, "%s (and no backup superblock found)", why);
+            return imgp_error(ctx, IMGP_ERR_CORRUPT, "ext4: %s (and no backup superblock found)", why);
         imgp_ctx_clear(ctx);
         st = imgp_fs_note(&fs->base, "ext4: primary superblock unusable (%s); read the backup in group 1 "
                           "(block %llu)", why, (unsigned long long)group_super_block(&fs->sb, 1));

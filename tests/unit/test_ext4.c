@@ -1099,7 +1099,7 @@ static void test_fs_notes(void **state)
     im = make_image(2, true);
     test_put_le32(blk(&im, 1), EXT4_SB_INODES_PER_GROUP, 0);
     assert_int_equal(mount_image(&im, &m), IMGP_OK);
-    assert_true(has_note(m.fs, "primary superblock unusable (ext4: s_inodes_per_group 0"));
+    assert_true(has_note(m.fs, "primary superblock unusable (s_inodes_per_group 0"));
     assert_true(has_note(m.fs, "read the backup in group 1 (block 8193)"));
     seen s = {0};
     assert_int_equal(imgp_fs_readdir(m.fs, 2, see, &s), IMGP_OK);
