@@ -13,7 +13,7 @@
 #
 # Needs (Debian 12): util-linux (blkid, losetup), fdisk (sfdisk), e2fsprogs,
 # xfsprogs, dosfstools, ntfs-3g, btrfs-progs, cryptsetup-bin, squashfs-tools,
-# lvm2, mdadm, jq, python3; exfatprogs and xorriso when present. Cases
+# lvm2, mdadm, python3; exfatprogs and xorriso when present. Cases
 # whose tool is missing, or that need loop devices or the md driver where
 # they are not to be had, are skipped with a message. Also checked: the same
 # probes over the partitions of a GPT disk.
@@ -34,9 +34,28 @@ bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 skip() { echo "skip: $*"; }
 have() { command -v "$1" >/dev/null 2>&1; }
 
-for tool in blkid jq; do
+for tool in blkid python3; do
     have "$tool" || { echo "skip: $tool is not installed"; exit 77; }
 done
+
+# json_get PATH... < JSON: the values at the dotted paths ("disk.content"), joined by US (0x1f),
+# "" where absent; "partitions" prints one line per partition: index, content, label, fs_uuid.
+json_get() {
+    python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+def at(path):
+    v = d
+    for k in path.split("."):
+        v = v.get(k) if isinstance(v, dict) else None
+    return "" if v is None else str(v)
+if sys.argv[1:] == ["partitions"]:
+    for p in d.get("partitions", []):
+        print("\x1f".join(str(p.get(k, "")) for k in ("index", "content", "label", "fs_uuid")))
+else:
+    print("\x1f".join(at(p) for p in sys.argv[1:]))
+' "$@"
+}
 
 # blkid_read FILE: blkid -p's answer into the array B (TYPE, VERSION, LABEL, UUID...), export
 # escapes undone. (Plain bash: starting processes is the slow part here.)
@@ -72,8 +91,8 @@ check() {
     local out pt got_type got_version got_label got_uuid
     out=$("$IMGPROBE" info --json "$@" "$f") || { bad "$what: imgprobe info failed"; return; }
     # fields split by US (0x1f): a separator that is not white space keeps empty fields
-    IFS=$'\x1f' read -r pt got_type got_version got_label got_uuid < <(jq -r '[.partition_table, .disk.content,
-        (.disk.content_version // ""), (.disk.label // ""), (.disk.fs_uuid // "")] | join("\u001f")' <<<"$out")
+    IFS=$'\x1f' read -r pt got_type got_version got_label got_uuid < <(json_get partition_table disk.content \
+        disk.content_version disk.label disk.fs_uuid <<<"$out")
     if [ "$pt" != "none" ]; then
         bad "$what: taken for a partition table ($pt), so its content is not probed; blkid says $want_type" \
             "(the $pt probe should refuse a filesystem's boot sector)"
@@ -106,7 +125,7 @@ check() {
 # expect_type FILE TYPE WHAT: imgprobe names FILE's content TYPE.
 expect_type() {
     local got
-    got=$("$IMGPROBE" info --json "$1" | jq -r '.disk.content') || { bad "$3: imgprobe info failed"; return; }
+    got=$("$IMGPROBE" info --json "$1" | json_get disk.content) || { bad "$3: imgprobe info failed"; return; }
     [ "$got" = "$2" ] && ok "$3: $got" || bad "$3: content '$got', want '$2'"
 }
 
@@ -129,9 +148,9 @@ fi
 if have mkfs.xfs; then
     truncate -s 300M x5.img x4.img
     mkfs.xfs -q -f -L xlbl x5.img && check x5.img "mkfs.xfs (v5)"
-    [ "$("$IMGPROBE" info --json x5.img | jq -r '.disk.content_version')" = v5 ] || bad "mkfs.xfs: no v5 version"
+    [ "$("$IMGPROBE" info --json x5.img | json_get disk.content_version)" = v5 ] || bad "mkfs.xfs: no v5 version"
     mkfs.xfs -q -f -m crc=0 -L x4 x4.img >/dev/null 2>&1 && check x4.img "mkfs.xfs -m crc=0 (v4)"
-    [ "$("$IMGPROBE" info --json x4.img | jq -r '.disk.content_version // "none"')" = none ] ||
+    [ -z "$("$IMGPROBE" info --json x4.img | json_get disk.content_version)" ] ||
         bad "mkfs.xfs -m crc=0: a version for a v4 filesystem"
     truncate -s 300M xd.img && truncate -s 64M xl.img
     if mkfs.xfs -q -f -l logdev=xl.img,size=64m xd.img 2>/dev/null; then
@@ -321,7 +340,7 @@ if have sfdisk && [ -f e4.img ] && [ -f sw.img ] && [ -f f16.img ]; then
     dd if=e4.img of=gpt.img bs=1M seek=1 conv=notrunc,sparse status=none
     dd if=sw.img of=gpt.img bs=1M seek=33 conv=notrunc,sparse status=none
     dd if=f16.img of=gpt.img bs=1M seek=49 conv=notrunc,sparse status=none
-    parts=$("$IMGPROBE" info --json gpt.img | jq -r '.partitions[] | [.index, .content, (.label // ""), (.fs_uuid // "")] | join("\u001f")')
+    parts=$("$IMGPROBE" info --json gpt.img | json_get partitions)
     n=0
     for img in e4.img sw.img f16.img; do
         n=$((n + 1))
@@ -388,10 +407,10 @@ fi
 
 # ---- nothing to name ----
 truncate -s 8M zero.img
-[ "$("$IMGPROBE" info --json zero.img | jq -r '.disk.content')" = unknown ] && ok "zeros: unknown" ||
+[ "$("$IMGPROBE" info --json zero.img | json_get disk.content)" = unknown ] && ok "zeros: unknown" ||
     bad "zeros: not unknown"
 head -c 1024 /dev/urandom > tiny.img
-[ "$("$IMGPROBE" info --json tiny.img | jq -r '.disk.content')" = unknown ] && ok "1 KiB: unknown" ||
+[ "$("$IMGPROBE" info --json tiny.img | json_get disk.content)" = unknown ] && ok "1 KiB: unknown" ||
     bad "1 KiB: not unknown"
 
 echo "content: $checked checks, $fails failures"
