@@ -76,6 +76,8 @@ int cli_fs_parse_args(int argc, char **argv, bool ls, const char *usage, cli_fs_
 /* Commands that parse their own arguments: argv[0] is the command's name. */
 int cmd_ls(imgp_ctx *ctx, int argc, char **argv);
 int cmd_cat(imgp_ctx *ctx, int argc, char **argv);
+int cmd_measure(imgp_ctx *ctx, int argc, char **argv);
+int cmd_check(imgp_ctx *ctx, int argc, char **argv);
 
 int cmd_info(imgp_ctx *ctx, const cli_opts *o);
 int cmd_dump(imgp_ctx *ctx, const cli_opts *o);

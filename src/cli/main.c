@@ -73,6 +73,8 @@ static const struct {
     {"digest", cmd_digest, false, NULL},
     {"ls", NULL, false, cmd_ls},
     {"cat", NULL, false, cmd_cat},
+    {"measure", NULL, false, cmd_measure},
+    {"check", NULL, false, cmd_check},
 };
 
 int main(int argc, char **argv)

@@ -4,9 +4,13 @@
 #include "fs.h"
 
 extern const imgp_fs_driver imgp_fs_ext4;
+extern const imgp_fs_driver imgp_fs_xfs;
+extern const imgp_fs_driver imgp_fs_ntfs;
 
 const imgp_fs_driver *const imgp_fs_drivers[] = {
     &imgp_fs_ext4,
+    &imgp_fs_xfs,
+    &imgp_fs_ntfs,
     NULL,
 };
 

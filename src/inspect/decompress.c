@@ -1,0 +1,2 @@
+/* Placeholder: filled by the issue that adds it. */
+typedef int imgp_placeholder_decompress;
