@@ -374,10 +374,9 @@ static uint64_t desc_block(const ext4_fs *fs, uint64_t nr)
 
 /* The primary is unusable: look for group 1's copy, at the place mke2fs puts
  * it for each block size with the default 8 x block size blocks per group
- * (what e2fsck tries too). */
-static imgp_status find_backup_super(ext4_fs *fs, uint8_t *buf)
+ * (what e2fsck tries too). Leaves the context's error as it found it. */
+static imgp_status read_backup_super(imgp_ctx *ctx, imgp_bdev *bd, uint8_t *buf, ext4_super *out)
 {
-    imgp_bdev *bd = fs->base.bdev;
     for (uint32_t log = EXT4_MIN_LOG_BLOCK_SIZE; log <= EXT4_MAX_LOG_BLOCK_SIZE; log++) {
         uint64_t bs = 1ull << log, per_group = 8 * bs;
         uint64_t block = per_group + (bs == 1024 ? 1 : 0);
@@ -386,16 +385,35 @@ static imgp_status find_backup_super(ext4_fs *fs, uint8_t *buf)
             break;
         ext4_super sb;
         if (imgp_bdev_read(bd, off, buf, EXT4_SB_SIZE) != IMGP_OK ||
-            ext4_parse_super(fs->base.ctx, buf, EXT4_SB_SIZE, &sb) != IMGP_OK)
+            ext4_parse_super(ctx, buf, EXT4_SB_SIZE, &sb) != IMGP_OK) {
+            imgp_ctx_clear(ctx);
             continue;
+        }
         if (sb.block_size != bs || sb.blocks_per_group != per_group ||
             (sb.rev_level != EXT4_GOOD_OLD_REV && sb.block_group_nr != 1))
             continue;
-        fs->sb = sb;
-        fs->backup_group = 1;
+        *out = sb;
         return IMGP_OK;
     }
     return IMGP_ERR_NOT_FOUND;
+}
+
+static imgp_status find_backup_super(ext4_fs *fs, uint8_t *buf)
+{
+    imgp_status st = read_backup_super(fs->base.ctx, fs->base.bdev, buf, &fs->sb);
+    if (st == IMGP_OK)
+        fs->backup_group = 1;
+    return st;
+}
+
+/* probe_deep: no driver knew the head, so perhaps the primary superblock is
+ * destroyed (e2fsprogs' f_zero_super); a backup is a weaker sign than the
+ * primary's magic. */
+static int ext4_probe_deep(imgp_ctx *ctx, imgp_bdev *bd)
+{
+    uint8_t buf[EXT4_SB_SIZE];
+    ext4_super sb;
+    return read_backup_super(ctx, bd, buf, &sb) == IMGP_OK ? IMGP_SCORE_WEAK : IMGP_SCORE_NONE;
 }
 
 static imgp_status load_super(ext4_fs *fs)
@@ -862,6 +880,7 @@ static imgp_status ext4_mount(imgp_ctx *ctx, imgp_bdev *bd, imgp_fs **out)
 const imgp_fs_driver imgp_fs_ext4 = {
     .name = "ext4",
     .probe = ext4_probe,
+    .probe_deep = ext4_probe_deep,
     .mount = ext4_mount,
     .stat = ext4_stat,
     .readdir = ext4_readdir,

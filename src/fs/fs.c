@@ -82,6 +82,15 @@ imgp_status imgp_fs_mount(imgp_ctx *ctx, imgp_bdev *bd, const char *type, imgp_f
         imgp_free(ctx, head);
         if (st != IMGP_OK)
             return st;
+        for (const imgp_fs_driver *const *d = imgp_fs_drivers; best == 0 && *d; d++) {
+            if (!(*d)->probe_deep)
+                continue;
+            int score = (*d)->probe_deep(ctx, bd);
+            if (score > best) {
+                best = score;
+                drv = *d;
+            }
+        }
         if (tie)
             return imgp_error(ctx, IMGP_ERR_AMBIGUOUS, "%s: two filesystem drivers claim it equally", bd->name);
         if (!drv)

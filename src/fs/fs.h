@@ -23,6 +23,12 @@ typedef struct imgp_fs_driver {
     /* Pure: score the first @p len bytes of a device of @p size bytes (IMGP_SCORE_*). */
     int (*probe)(const uint8_t *head, size_t len, uint64_t size);
 
+    /* Optional second chance, asked only when no driver recognised the head:
+     * look further into the device (ext4: the backup superblock of group 1
+     * when the primary is destroyed). Returns a score like probe; reads
+     * through the checked front door and leaves no error behind. */
+    int (*probe_deep)(imgp_ctx *ctx, imgp_bdev *bd);
+
     /* Mount @p bd: allocate the driver struct, fill fs->info, set *out. */
     imgp_status (*mount)(imgp_ctx *ctx, imgp_bdev *bd, imgp_fs **out);
 

@@ -109,6 +109,8 @@ for path, facts in rows:
     # the root listing against fls
     root = run(['ls', img, '/'], name + ': ls /')
     if root is None or root.returncode != 0:
+        if 'primary superblock zeroed' in facts:
+            fail('%s: not read through its backup superblock' % name)
         continue
     ours = [n for n in root.stdout.decode('utf-8', 'surrogateescape').split('\n') if n]
     m = re.search(r'fls root \((\d+)\):([^;]*)', facts)
@@ -120,6 +122,18 @@ for path, facts in rows:
             if sorted(ours) != theirs:
                 fail('%s: root lists %s, fls -u %s' % (name, sorted(ours), theirs))
             continue
+    # a destroyed primary superblock: found through group 1's backup, listed
+    # as debugfs lists it when told where the backup is
+    if 'primary superblock zeroed' in facts:
+        r = subprocess.run(['debugfs', '-s', '8193', '-b', '1024', '-R', 'ls -p /', img],
+                           capture_output=True) if shutil.which('debugfs') else None
+        theirs = sorted(l.split('/')[5] for l in (r.stdout.decode() if r else '').splitlines()
+                        if l.count('/') >= 6 and l.split('/')[5] not in ('.', '..'))
+        if not theirs:
+            fail('%s: debugfs lists nothing through the backup superblock' % name)
+        elif sorted(ours) != theirs:
+            fail('%s: root lists %s, debugfs (backup superblock) %s' % (name, sorted(ours), theirs))
+        continue
     if m and int(m.group(1)) > 0:
         n = int(m.group(1))
         listed = [x.strip() for x in m.group(2).split(',') if x.strip()]
