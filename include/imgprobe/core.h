@@ -71,6 +71,7 @@ typedef enum imgp_limit {
     IMGP_LIMIT_DESCRIPTOR_BYTES = 9, /* text descriptors (VMDK) */
     IMGP_LIMIT_EXTENTS = 10,       /* extents of one image (VMDK) */
     IMGP_LIMIT_SNAPSHOTS = 11,     /* internal snapshots listed */
+    IMGP_LIMIT_HIVE_BYTES = 12,    /* one registry hive held in memory */
     IMGP_LIMIT_COUNT_
 } imgp_limit;
 
