@@ -8,6 +8,7 @@
 #include "image.h"
 #include "volumes.h"
 #include "fs.h"
+#include "measure.h"
 
 #define IMGPROBE_VERSION "0.1.0"
 

@@ -13,6 +13,7 @@ static const char usage_text[] =
     "  info   [--json] [-f FORMAT] IMAGE   format, sizes, backing chain, snapshots\n"
     "  dump   [-f FORMAT] IMAGE > disk.raw the virtual disk as raw bytes\n"
     "  digest [-f FORMAT] IMAGE            XXH3-128 of the virtual disk (as xxh128sum prints it)\n"
+    "  measure [--json] [-f FORMAT] IMAGE  size after conversion to qcow2, against the import limits\n"
     "  ls     [-l] [-R] [-p PART] [-f FORMAT] IMAGE PATH\n"
     "                                      list a directory of the guest's filesystem\n"
     "  cat    [-p PART] [-f FORMAT] IMAGE PATH\n"
