@@ -188,8 +188,8 @@ typedef struct tree {
     /* lookup */
     const uint16_t *want;
     size_t want_len;
-    bool found, found_exact, done;
-    uint64_t found_ref;
+    bool found, found_exact, found_dos, done;
+    uint64_t found_ref, dos_ref;
 } tree;
 
 static imgp_status walk_node(tree *t, const uint8_t *buf, size_t len, size_t node_off, const char *where);
@@ -363,7 +363,8 @@ imgp_status ntfs_readdir(imgp_fs *f, imgp_ino dir, imgp_readdir_fn fn, void *arg
 /* Descend towards the name: into the child of the first entry that sorts
  * after it, and into the children of entries equal to it without case (a
  * POSIX name may differ from another only in case: both are compared). An
- * exact match wins over one equal without case. DOS names are not matched. */
+ * exact match wins over one equal without case, and a long name over an
+ * 8.3 short name (which Windows resolves too: "PROGRA~1" in a registry value). */
 static int visit_find(tree *t, const ntfs_index_entry *e, bool *descend)
 {
     if (e->flags & NTFS_IE_LAST) {
@@ -382,8 +383,13 @@ static int visit_find(tree *t, const ntfs_index_entry *e, bool *descend)
         if (t->err != IMGP_OK || t->done)
             return 1;
     }
-    if (e->name_space == NTFS_NS_DOS)
+    if (e->name_space == NTFS_NS_DOS) {
+        if (!t->found_dos) {
+            t->found_dos = true;
+            t->dos_ref = e->ref;
+        }
         return 0;
+    }
     if (exact(t->want, t->want_len, e->name, e->name_len)) {
         t->found = t->found_exact = t->done = true;
         t->found_ref = e->ref;
@@ -406,6 +412,10 @@ imgp_status ntfs_lookup(imgp_fs *f, imgp_ino dir, const char *name, size_t len, 
         st = walk_tree(fs, dir, &t);
     if (st != IMGP_OK)
         return st;
+    if (!t.found && t.found_dos) {
+        t.found = true;
+        t.found_ref = t.dos_ref;
+    }
     if (!t.found)
         return ntfs_fail(fs, IMGP_ERR_NOT_FOUND, "'%.*s' not found in directory record %llu",
                          (int)imgp_min_u64(len, 255), name, (unsigned long long)dir);
