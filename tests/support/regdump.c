@@ -11,8 +11,9 @@
  *   regdump --get HIVE KEY NAME
  *                             one value as `hivexget HIVE KEY NAME` prints it
  *                             (strings, each string of a multi-string on its
- *                             own line, numbers in decimal, else hex); KEY and
- *                             NAME are looked up ignoring case
+ *                             own line and an empty line after them, numbers in decimal, else hex); KEY and
+ *                             NAME are looked up ignoring case ("@" is the
+ *                             default value)
  *
  * A test helper. Exit 0, or 2 with "regdump: HIVE: message" on stderr.
  */
@@ -259,6 +260,8 @@ static int get_value(imgp_regf *h, imgp_ctx *ctx, const char *keypath, const cha
 {
     imgp_regf_key key;
     imgp_regf_value v;
+    if (strcmp(name, "@") == 0) /* the default value, as hivexget names it */
+        name = "";
     if (imgp_regf_lookup(h, imgp_regf_root(h), keypath, &key) != IMGP_OK ||
         imgp_regf_get_value(h, key, name, &v) != IMGP_OK)
         return fail(ctx, "");
@@ -274,6 +277,7 @@ static int get_value(imgp_regf *h, imgp_ctx *ctx, const char *keypath, const cha
         free(s);
     } else if (v.type == IMGP_REG_MULTI_SZ) {
         st = imgp_regf_get_multi_sz(h, key, name, put_line, NULL);
+        putchar('\n'); /* hivexsh's lsval ends the list with an empty line */
     } else if ((v.type == IMGP_REG_DWORD || v.type == IMGP_REG_DWORD_BIG_ENDIAN) && v.len == 4) {
         uint32_t d;
         st = imgp_regf_get_dword(h, key, name, &d);
