@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "imgprobe/imgprobe.h"
+#include "imgprobe/inspect.h"
 
 /* Exit statuses (DESIGN.md): check uses 0/1/2, the others 0/2. */
 enum { EXIT_OK = 0, EXIT_NOT_IMPORTABLE = 1, EXIT_CANNOT_INSPECT = 2 };
@@ -43,14 +44,16 @@ typedef struct cli_fs {
     imgp_volumes *vols;
     imgp_fs *fs;
     imgp_view *view;
+    imgp_inspection *insp; /* when the view is the guest's assembled root: it owns fs and view */
     size_t notes_shown; /* the filesystem's notes printed so far */
 } cli_fs;
 
 /*
  * Open @p image (format @p format, or detected) and mount the filesystem
  * that @p part names: a partition index as `info --json` gives it ("1",
- * "vg/lv"), "disk" for the whole disk, or NULL for the only filesystem there
- * is. Prints the error and the filesystem's notes (as warnings) itself.
+ * "vg/lv"), "disk" for the whole disk, or NULL for the guest's root as
+ * inspection assembles it (with /boot, /usr... mounted from its fstab), or,
+ * when inspection finds no root, the only filesystem there is. Prints the error and the filesystem's notes (as warnings) itself.
  * @return EXIT_OK, or EXIT_CANNOT_INSPECT with nothing left open.
  */
 int cli_fs_open(imgp_ctx *ctx, const char *image, const char *format, const char *part, cli_fs *out);
@@ -78,6 +81,12 @@ int cmd_ls(imgp_ctx *ctx, int argc, char **argv);
 int cmd_cat(imgp_ctx *ctx, int argc, char **argv);
 int cmd_measure(imgp_ctx *ctx, int argc, char **argv);
 int cmd_check(imgp_ctx *ctx, int argc, char **argv);
+
+/* info's pieces, shared with check (cmd_info.c) */
+struct json_writer;
+void cli_image_json(struct json_writer *w, const imgp_image *img);
+void cli_volumes_json(struct json_writer *w, const imgp_volume_info *v);
+void cli_volumes_text(const imgp_volume_info *v);
 
 int cmd_info(imgp_ctx *ctx, const cli_opts *o);
 int cmd_dump(imgp_ctx *ctx, const cli_opts *o);

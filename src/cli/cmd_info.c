@@ -7,7 +7,7 @@
 #include "cli.h"
 #include "json.h"
 
-static void info_json_image(json_writer *w, const imgp_image *img)
+void cli_image_json(json_writer *w, const imgp_image *img)
 {
     const imgp_image_info *in = imgp_image_get_info(img);
     json_object_begin(w);
@@ -111,7 +111,7 @@ static void content_json(json_writer *w, const imgp_content *c)
         json_kv_string(w, "fs_uuid", c->uuid);
 }
 
-static void volumes_json(json_writer *w, const imgp_volume_info *v)
+void cli_volumes_json(json_writer *w, const imgp_volume_info *v)
 {
     json_kv_string(w, "partition_table", v->scheme);
     if (v->disk_id)
@@ -162,7 +162,7 @@ static void volumes_json(json_writer *w, const imgp_volume_info *v)
 }
 
 /* Like `sfdisk -l`: sizes in sectors of the table's own sector size. */
-static void volumes_text(const imgp_volume_info *v)
+void cli_volumes_text(const imgp_volume_info *v)
 {
     char h[32];
     uint64_t ss = v->sector_size ? v->sector_size : 512;
@@ -229,14 +229,14 @@ int cmd_info(imgp_ctx *ctx, const cli_opts *o)
         json_init(&w, stdout);
         json_object_begin(&w);
         json_key(&w, "image");
-        info_json_image(&w, img);
+        cli_image_json(&w, img);
         json_key(&w, "backing_chain");
         json_array_begin(&w);
         for (const imgp_image *b = imgp_image_backing(img); b; b = imgp_image_backing(b))
-            info_json_image(&w, b);
+            cli_image_json(&w, b);
         json_array_end(&w);
         if (vols)
-            volumes_json(&w, imgp_volumes_get_info(vols));
+            cli_volumes_json(&w, imgp_volumes_get_info(vols));
         if (scan_error)
             json_kv_string(&w, "partitions_error", scan_error);
         json_object_end(&w);
@@ -248,7 +248,7 @@ int cmd_info(imgp_ctx *ctx, const cli_opts *o)
             info_text_image(b);
         }
         if (vols)
-            volumes_text(imgp_volumes_get_info(vols));
+            cli_volumes_text(imgp_volumes_get_info(vols));
         if (scan_error)
             printf("\npartitions: not read: %s\n", scan_error);
     }

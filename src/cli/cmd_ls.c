@@ -68,6 +68,22 @@ static int pick_fs(imgp_ctx *ctx, const char *image, const imgp_volume_info *vi,
     return EXIT_CANNOT_INSPECT;
 }
 
+/* The guest's root with its fstab's mounts, when inspection finds one. */
+static int guest_root(imgp_ctx *ctx, cli_fs *c)
+{
+    imgp_inspect_opts opts = {.no_scan = true, .view_only = true};
+    if (imgp_inspect(ctx, c->img, &opts, &c->insp) != IMGP_OK) {
+        imgp_ctx_clear(ctx);
+        return EXIT_CANNOT_INSPECT;
+    }
+    if (!(c->view = imgp_inspection_view(c->insp))) {
+        imgp_inspection_free(c->insp);
+        c->insp = NULL;
+        return EXIT_CANNOT_INSPECT;
+    }
+    return EXIT_OK;
+}
+
 static int mount_part(imgp_ctx *ctx, const char *image, const imgp_volume_info *vi, const char *part, cli_fs *c)
 {
     const imgp_partition *p = strcmp(part, "disk") == 0 ? &vi->disk : NULL;
@@ -120,6 +136,8 @@ int cli_fs_open(imgp_ctx *ctx, const char *image, const char *format, const char
         rc = cli_fail(ctx, image);
     else if (part)
         rc = mount_part(ctx, image, imgp_volumes_get_info(c->vols), part, c);
+    else if ((rc = guest_root(ctx, c)) == EXIT_OK)
+        return rc;
     else
         rc = pick_fs(ctx, image, imgp_volumes_get_info(c->vols), c);
     if (rc == EXIT_OK) {
@@ -136,8 +154,12 @@ void cli_fs_close(cli_fs *c)
 {
     fflush(stdout); /* what was listed first, then what was noticed on the way */
     cli_fs_show_notes(c);
-    imgp_view_free(c->view);
-    imgp_fs_unmount(c->fs);
+    if (c->insp) {
+        imgp_inspection_free(c->insp);
+    } else {
+        imgp_view_free(c->view);
+        imgp_fs_unmount(c->fs);
+    }
     imgp_volumes_free(c->vols);
     imgp_image_close(c->img);
     memset(c, 0, sizeof *c);
