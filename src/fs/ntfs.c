@@ -578,8 +578,6 @@ static imgp_status load_mft(ntfs_fs *fs)
             }
         }
     }
-    if (st != IMGP_OK)
-        imgp_error_prefix(ctx, "$MFT: ");
     ntfs_inode_free(fs, &in);
     return st;
 }
@@ -680,9 +678,16 @@ static imgp_status check_hiberfil(ntfs_fs *fs)
     if (st == IMGP_OK && (st = open_data(fs, ino)) == IMGP_OK && fs->data.size >= sizeof sig)
         st = ntfs_stream_read(fs, ino, &fs->data, 0, sig, sizeof sig);
     forget_data(fs);
-    if (st == IMGP_ERR_NOMEM)
+    if (st == IMGP_ERR_NOMEM || st == IMGP_ERR_IO)
         return st;
-    restore_error(ctx, &e); /* an unreadable or absent hiberfil.sys is not the volume's fault */
+    if (st != IMGP_OK && st != IMGP_ERR_NOT_FOUND) {
+        char why[IMGP_MSG_MAX];
+        snprintf(why, sizeof why, "%s", imgp_ctx_message(ctx));
+        restore_error(ctx, &e);
+        return imgp_fs_note(&fs->base, "ntfs: hiberfil.sys cannot be read (%s): whether Windows is hibernated is "
+                            "unknown", strncmp(why, "ntfs: ", 6) == 0 ? why + 6 : why);
+    }
+    restore_error(ctx, &e); /* no hiberfil.sys: nothing to say */
     if (st != IMGP_OK)
         return IMGP_OK;
     if (memcmp(sig, "hibr", 4) == 0 || memcmp(sig, "HIBR", 4) == 0)
@@ -718,7 +723,7 @@ static imgp_status mount_fs(ntfs_fs *fs)
     bool dir = root.hdr.flags & NTFS_REC_DIRECTORY;
     ntfs_inode_free(fs, &root);
     if (st != IMGP_OK)
-        return imgp_error_prefix(fs->base.ctx, "ntfs: the root directory: ");
+        return st;
     if (!dir)
         return ntfs_fail(fs, IMGP_ERR_CORRUPT, "the root directory (MFT record %u) is not a directory",
                          NTFS_ROOT_RECORD);
