@@ -39,8 +39,6 @@ static int show_progress(void *arg, uint64_t done, uint64_t total)
         return 0;
     p->last = t;
     double elapsed = t - p->start;
-    if (elapsed < 0.2 && done < total)
-        return 0; /* a quick measure shows no bar */
     double frac = total ? (double)done / (double)total : 1.0;
     double rate = elapsed > 0 ? (double)done / elapsed : 0; /* bytes of the disk per second, holes included */
     char d[32], tot[32], r[32];
