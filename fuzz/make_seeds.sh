@@ -17,6 +17,11 @@
 #                      maps) holding a small tree, made by mke2fs -d
 #   OUTDIR/content/    devices holding those, swap, FAT, the heads of XFS and
 #                      NTFS, in fuzz_content.c's whole-device layout
+#   OUTDIR/ntfs/       NTFS volumes of 2 MiB (mkntfs; 512-byte and 4 KiB clusters),
+#                      populated by tests/integration/ntfs_gen.c when libntfs-3g's
+#                      headers are there: resident, sparse, compressed and
+#                      fragmented ($ATTRIBUTE_LIST) files, an index with blocks,
+#                      POSIX and 8.3 names, links and reparse points
 #   OUTDIR/lvm_meta/   LVM2 text metadata (on-disk and backup style: linear,
 #                      multi-segment, striped, thin)
 #   OUTDIR/probe/      the container, volume and filesystem seeds
@@ -35,7 +40,7 @@ if [ $# -ne 1 ]; then
     exit 2
 fi
 out=$1
-targets=(probe qcow2 vhd vmdk vmdk_desc volumes ext4 content lvm_meta)
+targets=(probe qcow2 vhd vmdk vmdk_desc volumes ext4 content lvm_meta ntfs)
 rm -rf "$out"
 for t in "${targets[@]}"; do
     mkdir -p "$out/$t"
@@ -142,6 +147,53 @@ if command -v mkntfs >/dev/null; then
     truncate -s 2M "$work/ntfs.img"
     mkntfs -q -F -f -H 16 -S 63 -p 0 -L seed "$work/ntfs.img" >/dev/null 2>&1 &&
         head -c 64k "$work/ntfs.img" >"$work/ntfs-head.img" && asdevice ntfs-head.img "$work/ntfs-head.img"
+fi
+
+# ---- ntfs: small NTFS volumes (mkntfs), populated through libntfs-3g ----
+# mkntfs -T fixes the times it writes and the serial number is set after it;
+# the generator's files carry the time they were made.
+n=$out/ntfs
+if command -v mkntfs >/dev/null; then
+    gen=
+    if command -v cc >/dev/null && pkg-config --exists libntfs-3g 2>/dev/null; then
+        # shellcheck disable=SC2046
+        cc -O1 -o "$work/ntfs_gen" "$(dirname "$0")/../tests/integration/ntfs_gen.c" \
+            $(pkg-config --cflags --libs libntfs-3g) 2>/dev/null && gen=$work/ntfs_gen
+    fi
+    printf 'hello\n' >"$work/ntfs-small"
+    head -c 70000 /dev/zero | tr '\0' 'x' >"$work/ntfs-text"
+    { head -c 4096 /dev/zero | tr '\0' 'a'; head -c 8192 /dev/zero; head -c 4096 /dev/zero | tr '\0' 'b'; } >"$work/ntfs-holes"
+    for i in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19; do
+        head -c 4096 /dev/zero | tr '\0' "$(printf "\\$(printf '%03o' $((65 + i)))")"
+        head -c 4096 /dev/zero
+    done >"$work/ntfs-alt"
+    {
+        printf 'dir\t/dir\nfile\t/dir/small\t%s\nfile\t/text\t%s\nfile\t/holes\t%s\n' \
+            "$work/ntfs-small" "$work/ntfs-text" "$work/ntfs-holes"
+        printf 'cdir\t/c\nfile\t/c/text\t%s\nfrag\t/frag\t%s\n' "$work/ntfs-text" "$work/ntfs-alt"
+        printf 'file\t/Case\t%s\nfile\t/case\t%s\n' "$work/ntfs-small" "$work/ntfs-small"
+        printf 'file\t/Long name.txt\t%s\ndosname\t/Long name.txt\tLONGNA~1.TXT\n' "$work/ntfs-small"
+        printf 'link\t/dir/small\t/hard\nsymlink\t/sl\t\\??\\C:\\dir\\small\t0\nsymlink\t/rel\tdir\\small\t1\n'
+        printf 'junction\t/j\t\\??\\C:\\dir\nintx\t/ix\tdir/small\nwof\t/w\t100\n'
+        printf 'stream\t/text\tads\t%s\ndir\t/many\nmany\t/many\t60\n' "$work/ntfs-small"
+    } >"$work/ntfs-cmds"
+    for c in 512 4096; do
+        img=$n/ntfs-2m-c$c.img
+        truncate -s 2M "$img"
+        if mkntfs -q -F -f -T -c "$c" -L seed "$img" >/dev/null 2>&1; then
+            [ -n "$gen" ] && "$gen" "$img" <"$work/ntfs-cmds" >/dev/null 2>&1
+            # a fixed serial number, in the boot sector and its backup (the last sector)
+            for off in 72 $((2 * 1024 * 1024 - 512 + 72)); do
+                printf '\x88\x77\x66\x55\x44\x33\x22\x11' | dd of="$img" bs=1 seek=$off conv=notrunc status=none
+            done
+        else
+            echo "make_seeds: mkntfs -c $c failed" >&2
+            rm -f "$img"
+        fi
+    done
+    [ -n "$gen" ] || echo "make_seeds: no libntfs-3g headers: empty NTFS seeds only" >&2
+else
+    echo "make_seeds: mkntfs not found: no ntfs seeds" >&2
 fi
 
 # ---- lvm_meta: LVM2 text metadata, as lvm2 writes it on disk and in backups ----
