@@ -434,9 +434,9 @@ static const char *name_utf8(imgp_regf *h, const uint8_t *name, size_t len, bool
 typedef int (*child_fn)(imgp_regf *h, void *arg, uint32_t child, const regf_nk *nk);
 
 /*
- * Visit the leaves of the subkey list at @p list_off of key @p key: the list
- * itself when it is a leaf, or the leaves an index root names. With @p fn
- * NULL, only count their elements into *@p total.
+ * Visit the subkeys in the subkey list at @p list_off of key @p key (a leaf,
+ * or an index root of leaves), checking each, counting them into *@p total,
+ * and passing each to @p fn when there is one.
  */
 static imgp_status walk_leaves(imgp_regf *h, imgp_regf_key key, uint32_t list_off, uint64_t *total,
                                child_fn fn, void *arg, bool *stopped)
@@ -466,10 +466,7 @@ static imgp_status walk_leaves(imgp_regf *h, imgp_regf_key key, uint32_t list_of
         } else {
             leaf = root;
         }
-        if (!fn) {
-            *total += leaf.count;
-            continue;
-        }
+        *total += leaf.count;
         for (size_t j = 0; j < leaf.count && !*stopped; j++) {
             uint32_t child = le32(leaf.elems + (size_t)leaf.elem_size * j);
             regf_nk nk;
@@ -484,7 +481,7 @@ static imgp_status walk_leaves(imgp_regf *h, imgp_regf_key key, uint32_t list_of
                                   "regf: key node at 0x%llx lists subkey 0x%llx, whose parent is 0x%llx%s",
                                   (unsigned long long)file_off(key), (unsigned long long)file_off(child),
                                   (unsigned long long)file_off(nk.parent), child == h->root ? " (the root)" : "");
-            if (fn(h, arg, child, &nk))
+            if (fn && fn(h, arg, child, &nk))
                 *stopped = true;
         }
     }
@@ -501,7 +498,7 @@ static imgp_status check_count(imgp_regf *h, imgp_regf_key key, uint32_t count, 
     return IMGP_OK;
 }
 
-/* Visit the subkeys of @p key: counted and checked against the key node first. */
+/* Visit the subkeys of @p key: all counted and checked (against the key node too) before the first is visited. */
 static imgp_status each_child(imgp_regf *h, imgp_regf_key key, child_fn fn, void *arg)
 {
     regf_nk nk;
@@ -520,6 +517,7 @@ static imgp_status each_child(imgp_regf *h, imgp_regf_key key, child_fn fn, void
         return imgp_error(h->ctx, IMGP_ERR_CORRUPT,
                           "regf: key node at 0x%llx counts %u subkeys, but its subkey lists hold %llu",
                           (unsigned long long)file_off(key), nk.subkey_count, (unsigned long long)total);
+    total = 0;
     return walk_leaves(h, key, nk.subkey_list, &total, fn, arg, &stopped);
 }
 
