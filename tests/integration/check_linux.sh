@@ -315,6 +315,29 @@ qemu-img convert -O qcow2 tworoots.raw tworoots.qcow2
 check tworoots tworoots.qcow2 0 "" os.root=2 os.distro=debian os.roots_found=2
 grep -q '"SeveralRoots"' tworoots.json || fail "tworoots: no SeveralRoots finding"
 
+# hostile contents: a 4 MiB binary os-release, a /bin/sh symlink loop, an
+# fstab of 100,000 lines, and an initramfs that is a decompression bomb
+# (1 GiB of zeros in zstd): warnings and a clear finding, in bounded time
+tree hostile debian12
+h=hostile.tree
+rm "$h/etc/os-release" "$h/usr/bin/sh"
+head -c 4M /dev/urandom >"$h/etc/os-release"
+ln -s sh2 "$h/usr/bin/sh" && ln -s sh "$h/usr/bin/sh2"
+"$PY" -c 'import sys
+with open(sys.argv[1], "a") as f:
+    for i in range(100000):
+        f.write("tmpfs /mnt/t%d tmpfs defaults 0 0\n" % i)' "$h/etc/fstab"
+initrd=$(ls "$h"/boot/initrd.img-*)
+head -c 1G /dev/zero | zstd -q -1 >"$initrd"
+ext4 hostile.fs "$h" 400 "$ROOT_UUID"
+disk hostile.raw dos hostile.fs:83
+qemu-img convert -O qcow2 hostile.raw hostile.qcow2
+start=$(date +%s)
+check hostile hostile.qcow2 1 OsReleaseTooLarge,FstabTooLarge,VirtioNotInstall os.distro=debian os.version=12.4 \
+    os.identity_source=/etc/debian_version os.arch=x86_64
+[ $(($(date +%s) - start)) -lt 60 ] || fail "hostile: check took more than 60 s"
+grep -q 'could not be read' hostile.json || fail "hostile: the initramfs bomb is not named: $(grep VirtioNot -A3 hostile.json)"
+
 # text output: the summary line
 "$IMGPROBE" check novirtio.qcow2 >novirtio.txt 2>&1 || true
 head -1 novirtio.txt | grep -q '^importable: no (1 error' || fail "text summary: $(head -1 novirtio.txt)"
