@@ -338,6 +338,46 @@ check hostile hostile.qcow2 1 OsReleaseTooLarge,FstabTooLarge,VirtioNotInstall o
 [ $(($(date +%s) - start)) -lt 60 ] || fail "hostile: check took more than 60 s"
 grep -q 'could not be read' hostile.json || fail "hostile: the initramfs bomb is not named: $(grep VirtioNot -A3 hostile.json)"
 
+# agreement with libguestfs's virt-inspector, when it is installed (it boots
+# an appliance: ~30 s an image without KVM, so only a few fixtures)
+if command -v virt-inspector >/dev/null && [ "${IMGPROBE_SKIP_VIRT_INSPECTOR:-}" != 1 ]; then
+    for name in debian12 centos8 sles15 ubuntu1804; do
+        img=$(ls $name.qcow2 $name.vpc $name.vmdk 2>/dev/null | head -1)
+        [ -n "$img" ] || continue
+        if ! timeout 600 virt-inspector --no-applications --no-icon -a "$img" >"$name.vi.xml" 2>"$name.vi.err"; then
+            echo "note: virt-inspector failed on $name: $(tail -1 "$name.vi.err")"
+            continue
+        fi
+        "$PY" - "$name" "$name.json" "$name.vi.xml" <<'EOF' || failures=$((failures + 1))
+import json, sys, xml.etree.ElementTree as ET
+name, ours, theirs = sys.argv[1:4]
+j = json.load(open(ours))
+os_ = ET.parse(theirs).getroot().find('operatingsystem')
+def t(tag):
+    e = os_.find(tag) if os_ is not None else None
+    return e.text if e is not None else None
+bad = []
+# virt-inspector's names for the distributions where they differ from os-release IDs
+names = {'opensuse-leap': 'opensuse', 'fedora-coreos': 'fedora'}
+if names.get(j['os']['distro'], j['os']['distro']) != t('distro'):
+    bad.append('distro %s vs %s' % (j['os']['distro'], t('distro')))
+major = (j['os']['version'] or '').split('.')[0]
+if major != t('major_version'):
+    bad.append('major version %s vs %s' % (major, t('major_version')))
+if j['os']['arch'] != t('arch'):
+    bad.append('arch %s vs %s' % (j['os']['arch'], t('arch')))
+if t('hostname') and j['os']['hostname'] != t('hostname'):
+    bad.append('hostname %s vs %s' % (j['os']['hostname'], t('hostname')))
+if bad:
+    print('FAIL: %s: virt-inspector disagrees: %s' % (name, '; '.join(bad)))
+    sys.exit(1)
+print('ok: %s agrees with virt-inspector' % name)
+EOF
+    done
+else
+    echo "note: virt-inspector not installed: no comparison with it"
+fi
+
 # text output: the summary line
 "$IMGPROBE" check novirtio.qcow2 >novirtio.txt 2>&1 || true
 head -1 novirtio.txt | grep -q '^importable: no (1 error' || fail "text summary: $(head -1 novirtio.txt)"
