@@ -11,6 +11,8 @@
 #include "../core/cursor.h"
 #include "ntfs.h"
 
+#define MAX_EXTENSION_RECORDS 8192u /* records one file's attribute list may name */
+
 /* ---- parsers ---- */
 
 /* [NTFSDOC] "Fixup": the update sequence array holds the update sequence
@@ -382,7 +384,10 @@ static bool have_record(const ntfs_inode *in, uint64_t number)
 static imgp_status follow_attr_list(ntfs_fs *fs, ntfs_inode *in, const uint8_t *list, size_t len)
 {
     imgp_ctx *ctx = fs->base.ctx;
-    uint64_t max_records = imgp_ctx_limit(ctx, IMGP_LIMIT_TABLE_BYTES) / fs->boot.record_size;
+    /* each record is looked up among those loaded (a linear scan): a
+     * bound on them bounds that too; 8192 records hold a million runs */
+    uint64_t max_records = imgp_min_u64(imgp_ctx_limit(ctx, IMGP_LIMIT_TABLE_BYTES) / fs->boot.record_size,
+                                        MAX_EXTENSION_RECORDS);
     imgp_cursor c = imgp_cur_init(list, len);
     for (size_t off = 0; off < len;) {
         if (len - off < NTFS_AL_HEADER)

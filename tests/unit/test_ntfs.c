@@ -540,8 +540,9 @@ static void test_lznt1(void **state)
 }
 
 /* ---- a volume in memory ----
- * 512-byte sectors and clusters, 512 clusters. $MFT at cluster 16: 24
- * records of 4 KiB (clusters 16..207). Data at clusters 300 and up.
+ * 512-byte sectors and clusters, 512 clusters. $MFT: 24 records of 4 KiB,
+ * 0..11 at cluster 16, 12..23 at cluster 400 (mapped by an extent in
+ * extension record 11). Data at clusters 300 to 311.
  *   0 $MFT, 3 $Volume, 5 root, 10 $UpCase (absent: the built-in table)
  *   16 "file" (resident)    17 "Dir" (index root + one index block at 64)
  *   18 "link" symlink       19 "Dir/inner" (non-resident, hole, init size)
@@ -556,7 +557,12 @@ typedef struct volume {
     uint8_t *b;
 } volume;
 
-static uint8_t *record_at(volume *v, unsigned n) { return v->b + MFT_LCN * 512 + n * REC; }
+/* $MFT in two runs: records 0..11 at cluster 16, records 12..23 at cluster 400 */
+#define MFT2_LCN 400u
+static uint8_t *record_at(volume *v, unsigned n)
+{
+    return n < 12 ? v->b + MFT_LCN * 512 + n * REC : v->b + MFT2_LCN * 512 + (n - 12) * REC;
+}
 
 static void put_si(rec *r, uint32_t fattr)
 {
@@ -622,11 +628,26 @@ static volume make_volume(void)
     uint8_t ent[2048];
     size_t n;
 
-    rec_init(&r, NTFS_REC_IN_USE, 0); /* $MFT: 48 clusters at 16 */
+    /* $MFT: its first extent (vcn 0..95) in record 0, the second (96..191,
+     * at cluster 400) in extension record 11, which its attribute list names */
+    rec_init(&r, NTFS_REC_IN_USE, 0);
     put_si(&r, 0);
-    static const uint8_t mft_runs[] = {0x12, 192, 0, MFT_LCN, 0};
-    add_nonresident(&r, NTFS_AT_DATA, NULL, 0, 191, mft_runs, sizeof mft_runs, MFT_RECORDS * REC, MFT_RECORDS * REC, 0);
+    uint8_t mal[2 * 32] = {0};
+    test_put_le32(mal, NTFS_AL_TYPE, NTFS_AT_DATA);
+    test_put_le16(mal, NTFS_AL_LENGTH, 32);
+    test_put_le64(mal, NTFS_AL_REF, 0);
+    test_put_le32(mal + 32, NTFS_AL_TYPE, NTFS_AT_DATA);
+    test_put_le16(mal + 32, NTFS_AL_LENGTH, 32);
+    test_put_le64(mal + 32, NTFS_AL_START_VCN, 96);
+    test_put_le64(mal + 32, NTFS_AL_REF, 11);
+    add_resident(&r, NTFS_AT_ATTRIBUTE_LIST, NULL, mal, sizeof mal);
+    static const uint8_t mft_runs[] = {0x11, 96, MFT_LCN, 0};
+    add_nonresident(&r, NTFS_AT_DATA, NULL, 0, 95, mft_runs, sizeof mft_runs, MFT_RECORDS * REC, MFT_RECORDS * REC, 0);
     rec_finish(&r, record_at(&v, 0));
+    rec_init(&r, NTFS_REC_IN_USE, 1ull << 48); /* base: record 0, sequence 1 */
+    static const uint8_t mft_runs2[] = {0x21, 96, 0x90, 0x01, 0}; /* cluster 400: each extent counts from 0 */
+    add_nonresident(&r, NTFS_AT_DATA, NULL, 96, 191, mft_runs2, sizeof mft_runs2, 0, 0, 0);
+    rec_finish(&r, record_at(&v, 11));
 
     rec_init(&r, NTFS_REC_IN_USE, 0); /* $Volume */
     uint8_t label[8];
@@ -1022,6 +1043,7 @@ static void test_fs_damage(void **state)
     test_expect_error(ctx, imgp_fs_stat(fs, 16, &st), IMGP_ERR_CORRUPT, "is an extension record of record 20");
     test_expect_error(ctx, imgp_fs_stat(fs, 9, &st), IMGP_ERR_CORRUPT, "MFT record 9: magic 00000000");
     test_expect_error(ctx, imgp_fs_stat(fs, 24, &st), IMGP_ERR_CORRUPT, "past the end of $MFT (24 records)");
+    test_expect_error(ctx, imgp_fs_stat(fs, 11, &st), IMGP_ERR_CORRUPT, "MFT record 11 is an extension record of record 0");
     imgp_fs_unmount(fs);
     imgp_bdev_close(bd);
     free(v.b);
