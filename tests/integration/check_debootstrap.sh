@@ -37,6 +37,10 @@ if [ ! -e "$root/.imgprobe-complete" ]; then
     touch "$root/.imgprobe-complete"
 fi
 
+# nothing of the host may be mounted in the tree when it is copied
+for m in proc sys dev/pts dev; do
+    mountpoint -q "$root/$m" 2>/dev/null && umount "$root/$m"
+done
 uuid=3c9a7d3e-1f2b-4c5d-8e9f-a0b1c2d3e4f5
 echo "UUID=$uuid / ext4 errors=remount-ro 0 1" >"$root/etc/fstab"
 echo deboot-check >"$root/etc/hostname"
