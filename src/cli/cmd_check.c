@@ -372,6 +372,10 @@ int cmd_check(imgp_ctx *ctx, int argc, char **argv)
         text_report(image, in);
     }
     int rc = in->importable ? EXIT_OK : EXIT_NOT_IMPORTABLE;
+    /* an image whose contents cannot be read (encrypted, a parent missing) was not inspected */
+    for (size_t i = 0; i < in->nfindings; i++)
+        if (strcmp(in->findings[i].code, IMGP_CODE_INTERNAL_ERROR) == 0)
+            rc = EXIT_CANNOT_INSPECT;
     imgp_inspection_free(insp);
     imgp_image_close(img);
     if (fflush(stdout) != 0)

@@ -85,7 +85,7 @@ check() {
     local name=$1 img=$2 want_rc=$3 codes=$4
     shift 4
     local rc=0
-    "$IMGPROBE" check --json "$img" >"$name.json" 2>"$name.err" || rc=$?
+    "$IMGPROBE" check --json ${CHECK_ARGS:-} "$img" >"$name.json" 2>"$name.err" || rc=$?
     if [ "$rc" != "$want_rc" ]; then
         fail "$name: exit $rc, expected $want_rc: $(head -c 600 "$name.err") $(grep -A2 '"code"' "$name.json" | head -30)"
         return
@@ -257,6 +257,18 @@ check vhdx disk.vhdx 1 InvalidFormatSize image.format=vhdx
 cp debian12.qcow2 big.qcow2
 qemu-img resize -q big.qcow2 600G
 check big big.qcow2 1 InvalidFormatSize
+
+# 60 GiB allocated (qcow2 preallocation=metadata, a sparse file): the upper
+# bound reaches 50 GB, and --no-scan says it was not measured
+qemu-img create -q -f qcow2 -o preallocation=metadata prealloc.qcow2 60G
+CHECK_ARGS=--no-scan check prealloc prealloc.qcow2 1 PartitionNotPresent,ConvertedSizeNotMeasured \
+    size.converted_size_exact=false
+rm -f prealloc.qcow2
+
+# an image whose contents cannot be read (an encrypted qcow2): not inspected
+qemu-img create -q -f qcow2 --object secret,id=s0,data=pw -o encrypt.format=luks,encrypt.key-secret=s0 \
+    encrypted.qcow2 64M
+check encrypted encrypted.qcow2 2 InternalError
 
 # the format the import does not take is said before anything is opened as a URL
 rc=0
