@@ -44,13 +44,13 @@ imgp_status imgp_measure_qcow2_required(imgp_ctx *ctx, uint64_t virtual_size, co
                                         uint64_t *required, bool *exact)
 {
     const uint64_t region = QCOW2_OUT_CLUSTER * QCOW2_OUT_L2_ENTRIES;
-    /* qemu-img create rounds the size up to whole 512-byte sectors */
-    uint64_t size = virtual_size / 512 * 512 + (virtual_size % 512 ? 512 : 0);
-    uint64_t l1_entries = size / region + (size % region != 0);
-    if (virtual_size > UINT64_MAX - 512 || l1_entries > QCOW2_OUT_MAX_L1_ENTRIES)
+    if (div_round_up(virtual_size, region) > QCOW2_OUT_MAX_L1_ENTRIES)
         return imgp_error(ctx, IMGP_ERR_UNSUPPORTED,
                           "measure: a qcow2 image with 64 KiB clusters holds at most 2 PiB; this disk has %llu bytes",
                           (unsigned long long)virtual_size);
+    /* qemu-img create rounds the size up to whole 512-byte sectors (cannot overflow: at most 2 PiB here) */
+    uint64_t size = div_round_up(virtual_size, 512) * 512;
+    uint64_t l1_entries = div_round_up(size, region);
     uint64_t max_clusters = div_round_up(size, QCOW2_OUT_CLUSTER);
     if (counts->data_clusters > max_clusters || counts->l2_tables > l1_entries ||
         (counts->data_clusters > 0) != (counts->l2_tables > 0))
