@@ -74,6 +74,10 @@ static void test_layout_refcount_boundaries(void **state)
     /* B = 2 * 32767: two blocks fill exactly 65536 clusters */
     assert_int_equal(required(size, 65534 - 2 - 1 - 8, 8, NULL), 65536 * C);
     assert_int_equal(required(size, 65535 - 2 - 1 - 8, 8, NULL), (65535 + 3) * C);
+    /* the same two boundaries as qemu-img convert wrote them: a 4 GiB raw whose
+     * first 32760 (then 32761) clusters are 0xaa, so 4 L2 tables and B = 32767 (32768) */
+    assert_int_equal(required(4 * GIB, 32760, 4, NULL), 2147483648u);
+    assert_int_equal(required(4 * GIB, 32761, 4, NULL), 2147614720u);
 }
 
 static void test_layout_limits(void **state)
