@@ -59,6 +59,7 @@ struct imgp_bzip2 {
 
     /* the block: after decoding, tt[i] low byte = a symbol, high 24 bits = the next row (BWT inverse) */
     uint32_t *tt;
+    uint32_t tt_cap;        /* words allocated: the largest block size met */
     uint32_t nblock;
     uint32_t orig_ptr;
     uint32_t want_crc, crc;
@@ -409,6 +410,14 @@ static imgp_status read_stream_header(imgp_bzip2 *bz)
         return imgp_error(bz->ctx, IMGP_ERR_CORRUPT, "bzip2: stream at 0x%llx starts with 0x%08x, not BZh1..BZh9",
                           HEX(bz->stream_off), magic);
     bz->max_block = ((magic & 0xff) - '0') * 100000u;
+    if (bz->tt_cap < bz->max_block) {
+        /* every word is written before it is read (the block's symbols, then the BWT links) */
+        uint32_t *tt = imgp_realloc(bz->ctx, bz->tt, (size_t)bz->max_block * sizeof *tt);
+        if (!tt)
+            return IMGP_ERR_NOMEM;
+        bz->tt = tt;
+        bz->tt_cap = bz->max_block;
+    }
     bz->stream_crc = 0;
     bz->block_index = 0;
     return IMGP_OK;
@@ -538,11 +547,6 @@ imgp_status imgp_bzip2_new(imgp_ctx *ctx, imgp_bzip2 **out)
     if (!bz)
         return IMGP_ERR_NOMEM;
     bz->ctx = ctx;
-    bz->tt = imgp_calloc(ctx, IMGP_BZIP2_MAX_BLOCK, sizeof *bz->tt);
-    if (!bz->tt) {
-        imgp_free(ctx, bz);
-        return IMGP_ERR_NOMEM;
-    }
     crc_table_init(bz->crc_table);
     bz->state = BZ_DONE;
     *out = bz;

@@ -190,9 +190,19 @@ static imgp_status no_progress(imgp_decoder *d)
     return stream_error(d, IMGP_ERR_CORRUPT, "the decoder stalls at 0x%llx", HEX(imgp_inbuf_offset(d->in)));
 }
 
-static voidpf zlib_alloc(voidpf opaque, uInt items, uInt size) { return imgp_calloc(opaque, items, size); }
+/* zlib's and liblzma's allocations, through the context (neither needs zeroed memory: a dictionary is big) */
+static void *lib_alloc(imgp_ctx *ctx, size_t n, size_t size)
+{
+    size_t bytes;
+    if (imgp_mul_overflow(n, size, &bytes)) {
+        imgp_error(ctx, IMGP_ERR_NOMEM, "allocation of %zu x %zu bytes overflows", n, size);
+        return NULL;
+    }
+    return imgp_alloc(ctx, bytes);
+}
+static voidpf zlib_alloc(voidpf opaque, uInt items, uInt size) { return lib_alloc(opaque, items, size); }
 static void zlib_free(voidpf opaque, voidpf p) { imgp_free(opaque, p); }
-static void *lzma_alloc_fn(void *opaque, size_t nmemb, size_t size) { return imgp_calloc(opaque, nmemb, size); }
+static void *lzma_alloc_fn(void *opaque, size_t nmemb, size_t size) { return lib_alloc(opaque, nmemb, size); }
 static void lzma_free_fn(void *opaque, void *p) { imgp_free(opaque, p); }
 
 /* Refill the input when it is empty. @return false with *st set on a read error. */

@@ -53,8 +53,8 @@ static imgp_status junk(walk *w, uint64_t off, const char *what)
     const uint8_t *p = imgp_inbuf_data(&w->in);
     size_t n = imgp_inbuf_avail(&w->in);
     char bytes[3 * 4 + 1] = "";
-    for (size_t i = 0; i < n && i < 4; i++)
-        snprintf(bytes + 3 * i, sizeof bytes - 3 * i, "%s%02x", i ? " " : "", p[i]);
+    for (size_t i = 0, used = 0; i < n && i < 4; i++)
+        used += (size_t)snprintf(bytes + used, sizeof bytes - used, "%s%02x", i ? " " : "", p[i]);
     if (w->whole_segments == 0 || w->info->narchives == 0)
         return imgp_error(w->ctx, IMGP_ERR_CORRUPT,
                           "initramfs: %s at 0x%llx (bytes %s): not a cpio archive nor a compression the kernel unpacks",
