@@ -45,7 +45,8 @@ static int show_progress(void *arg, uint64_t done, uint64_t total)
     cli_human_size(done, d, sizeof d);
     cli_human_size(total, tot, sizeof tot);
     cli_human_size((uint64_t)rate, r, sizeof r);
-    char eta[32] = "--:--";
+    char eta[32];
+    snprintf(eta, sizeof eta, "%s", done >= total ? "0:00" : "--:--");
     if (rate > 0 && done < total) {
         uint64_t left = (uint64_t)((double)(total - done) / rate + 0.5);
         snprintf(eta, sizeof eta, "%llu:%02llu", (unsigned long long)(left / 60), (unsigned long long)(left % 60));
@@ -67,8 +68,8 @@ static void print_verdict(const char *what, uint64_t bytes, uint64_t limit, cons
     char h[32];
     cli_human_size(bytes, h, sizeof h);
     bool ok = bytes < limit;
-    printf("verdict: %s %s is %s the %s limit (%llu bytes): %s\n", what, h, ok ? "under" : "not under",
-           limit_name, (unsigned long long)limit,
+    printf("verdict: %s %s (%llu bytes) is %s the %s limit (%llu bytes): %s\n", what, h, (unsigned long long)bytes,
+           ok ? "under" : "not under", limit_name, (unsigned long long)limit,
            ok ? "ok" : exact ? "too big (InvalidFormatSize)" : "may be too big (an upper bound)");
 }
 

@@ -154,7 +154,7 @@ check "dynamic VHD (force_size)" dyn2.vhd vpc
 grep -q "^required size: .*($(field m.json required_size) bytes)" m.txt || fail "text: no required size line: $(cat m.txt)"
 grep -q "^verdict: required size after conversion to qcow2 .* under the 50 GB limit (50000000000 bytes): ok" m.txt ||
     fail "text: no 50 GB verdict: $(cat m.txt)"
-grep -q "^verdict: virtual size 1 GiB is under the 500 GB limit (500000000000 bytes): ok" m.txt ||
+grep -q "^verdict: virtual size 1 GiB (1073741824 bytes) is under the 500 GB limit (500000000000 bytes): ok" m.txt ||
     fail "text: no 500 GB verdict: $(cat m.txt)"
 # past the virtual limit (an empty 600 GiB disk): the verdict says so, the exit status stays 0
 qemu-img create -q -f qcow2 big.qcow2 600G
