@@ -457,6 +457,45 @@ else
 fi
 echo "make_seeds: regf: $(find "$out/regf" -type f | wc -l) seeds"
 
+# ---- initramfs and bzip2: small cpio archives (cpio -H newc, odc) compressed ----
+# with each compressor the kernel knows, an early-microcode archive first,
+# concatenations, and bzip2 streams of short inputs (runs, all byte values).
+mkdir -p "$out/initramfs" "$out/bzip2"
+if command -v cpio >/dev/null; then
+    ir=$work/initramfs
+    mkdir -p "$ir/tree/usr/lib/modules/6.1/kernel/drivers/block" "$ir/tree/etc" \
+        "$ir/early/kernel/x86/microcode"
+    echo virtio >"$ir/tree/usr/lib/modules/6.1/kernel/drivers/block/virtio_blk.ko"
+    echo "127.0.0.1 localhost" >"$ir/tree/etc/hosts"
+    ln -s usr/lib "$ir/tree/lib"
+    printf 'microcode\n' >"$ir/early/kernel/x86/microcode/GenuineIntel.bin"
+    (cd "$ir/tree" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$ir/main.cpio"
+    (cd "$ir/tree" && find . | LC_ALL=C sort | cpio -o -H crc --quiet) >"$out/initramfs/crc.cpio"
+    (cd "$ir/tree" && find . | LC_ALL=C sort | cpio -o -H odc --quiet) >"$out/initramfs/odc.cpio"
+    (cd "$ir/early" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$ir/early.cpio"
+    cp "$ir/main.cpio" "$out/initramfs/none.cpio"
+    cat "$ir/early.cpio" "$ir/main.cpio" >"$out/initramfs/early-none.cpio"
+    for c in "gzip -c" "xz -c --check=crc32 --lzma2=dict=64KiB" "lzma -c --lzma1=dict=64KiB" "zstd -q -c" \
+        "lz4 -l -c" "lz4 -c" "bzip2 -c"; do
+        tool=${c%% *}
+        command -v "$tool" >/dev/null || continue
+        name=$tool
+        [ "$c" = "lz4 -c" ] && name=lz4-frame
+        $c <"$ir/main.cpio" >"$out/initramfs/$name.img"
+        { cat "$ir/early.cpio"; $c <"$ir/main.cpio"; } >"$out/initramfs/early-$name.img"
+        { $c <"$ir/main.cpio"; printf '\0\0\0\0'; $c <"$ir/main.cpio"; } >"$out/initramfs/twice-$name.img"
+    done
+fi
+if command -v bzip2 >/dev/null; then
+    printf '' | bzip2 -c >"$out/bzip2/empty.bz2"
+    printf 'aaaaabbbbbbbbcd\n' | bzip2 -1 -c >"$out/bzip2/runs.bz2"
+    if command -v python3 >/dev/null; then
+        python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 3 + b"x" * 300)' | bzip2 -9 -c \
+            >"$out/bzip2/all-bytes.bz2"
+    fi
+    head -c 3000 /dev/zero | tr '\0' 'q' | bzip2 -c >"$out/bzip2/one-long-run.bz2"
+fi
+
 if ! command -v qemu-img >/dev/null || ! command -v qemu-io >/dev/null; then
     echo "make_seeds: qemu-img/qemu-io not found: only the raw seeds were made" >&2
     exit 0
