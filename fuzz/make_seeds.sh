@@ -15,6 +15,10 @@
 #                      with an ext2 filesystem in a partition
 #   OUTDIR/ext4/       ext2 and ext4 filesystems (inline data, casefold, block
 #                      maps) holding a small tree, made by mke2fs -d
+#   OUTDIR/xfs/        XFS v5 and v4 (512-byte blocks, with and without ftype,
+#                      8 KiB directory blocks) holding a small tree (mkfs.xfs -p):
+#                      shortform, block and leaf directories, inline and remote
+#                      symlinks; cut after the last block used (about 4.5 MiB)
 #   OUTDIR/content/    devices holding those, swap, FAT, the heads of XFS and
 #                      NTFS, in fuzz_content.c's whole-device layout
 #   OUTDIR/ntfs/       NTFS volumes of 2 MiB (mkntfs; 512-byte and 4 KiB clusters),
@@ -41,7 +45,7 @@ if [ $# -ne 1 ]; then
     exit 2
 fi
 out=$1
-targets=(probe qcow2 vhd vmdk vmdk_desc volumes ext4 content lvm_meta ntfs textparse check)
+targets=(probe qcow2 vhd vmdk vmdk_desc volumes ext4 xfs content lvm_meta ntfs textparse check)
 rm -rf "$out"
 for t in "${targets[@]}"; do
     mkdir -p "$out/$t"
@@ -116,6 +120,37 @@ if command -v mke2fs >/dev/null; then
     cp "$e"/* "$out/probe/"
 else
     echo "make_seeds: mke2fs not found: no ext seeds" >&2
+fi
+
+# ---- xfs: small XFS filesystems holding a tree (mkfs.xfs -p) ----
+# mkfs.xfs 6.1 refuses filesystems under 300 MB unless it runs under fstests
+# (TEST_DIR, TEST_DEV, QA_CHECK_FS); with one 16 MiB AG the log comes first
+# and the inodes and data after it, within the first 4.5 MiB.
+x=$out/xfs
+if command -v mkfs.xfs >/dev/null && command -v python3 >/dev/null; then
+    xt=$work/xfs-tree
+    mkdir -p "$xt/dir" "$xt/leaf"
+    printf 'hello\n' >"$xt/a.txt"
+    head -c 5000 /dev/zero | tr '\0' 'x' >"$xt/dir/blocks.txt"
+    ln -s a.txt "$xt/fast-link"
+    ln -s "$(printf 'a-remote-symlink-target-%.0s' $(seq 1 12))" "$xt/slow-link"
+    for i in $(seq 1 60); do : >"$xt/leaf/entry-with-a-longish-name-$i"; done
+    mkfifo "$xt/fifo"
+    bash "$(dirname "$0")/../tests/integration/make_protofile.sh" "$xt" >"$work/xfs.proto"
+    mkxfs() { # NAME MKFS-OPTIONS...
+        local name=$1
+        shift
+        truncate -s 16M "$x/$name"
+        TEST_DIR=$work TEST_DEV=/dev/null QA_CHECK_FS=1 mkfs.xfs -q -f "$@" \
+            -m uuid=01234567-89ab-cdef-0123-456789abcdef -p "$work/xfs.proto" "$x/$name" >/dev/null 2>&1 &&
+            truncate -s 4608K "$x/$name" || { echo "make_seeds: mkfs.xfs $name failed" >&2; rm -f "$x/$name"; }
+    }
+    mkxfs xfs-v5-1k.img -b size=1024
+    mkxfs xfs-v5-1k-dir8k.img -b size=1024 -n size=8192
+    mkxfs xfs-v4-512.img -m crc=0 -b size=512
+    mkxfs xfs-v4-512-noftype.img -m crc=0 -n ftype=0 -b size=512
+else
+    echo "make_seeds: mkfs.xfs not found: no xfs seeds" >&2
 fi
 
 # ---- content: devices holding filesystems, swap, partition tables ----
