@@ -46,6 +46,32 @@ void imgp_fs_release(imgp_fs *fs)
     fs->info.nnotes = 0;
 }
 
+imgp_ftype imgp_fs_mode_type(uint32_t mode)
+{
+    switch (mode & 0170000u) {
+    case 0100000u: return IMGP_FT_REG;
+    case 0040000u: return IMGP_FT_DIR;
+    case 0120000u: return IMGP_FT_SYMLINK;
+    case 0020000u: return IMGP_FT_CHR;
+    case 0060000u: return IMGP_FT_BLK;
+    case 0010000u: return IMGP_FT_FIFO;
+    case 0140000u: return IMGP_FT_SOCK;
+    default: return IMGP_FT_UNKNOWN;
+    }
+}
+
+int imgp_fs_list_entry(void *lister, const imgp_dirent *e)
+{
+    imgp_fs_lister *l = lister;
+    if ((e->name_len == 1 && e->name[0] == '.') || (e->name_len == 2 && e->name[0] == '.' && e->name[1] == '.'))
+        return 0;
+    if (++l->count > l->limit) {
+        l->over = true;
+        return 1;
+    }
+    return l->fn(l->arg, e);
+}
+
 static const imgp_fs_driver *find_driver(const char *name)
 {
     for (const imgp_fs_driver *const *d = imgp_fs_drivers; *d; d++)

@@ -61,6 +61,21 @@ imgp_status imgp_fs_note(imgp_fs *fs, const char *fmt, ...) IMGP_PRINTF(2, 3);
 /* Free what the generic part owns (notes); drivers call it from unmount. */
 void imgp_fs_release(imgp_fs *fs);
 
+/* The type in a POSIX st_mode (S_IFMT bits, as ext2/3/4 and XFS store them);
+ * IMGP_FT_UNKNOWN for none. */
+imgp_ftype imgp_fs_mode_type(uint32_t mode);
+
+/* A readdir callback between a driver's directory walk and the caller's
+ * @p fn: leaves out "." and "..", and stops (setting over) past @p limit
+ * entries (IMGP_LIMIT_DIR_ENTRIES). */
+typedef struct imgp_fs_lister {
+    imgp_readdir_fn fn;
+    void *arg;
+    uint64_t count, limit;
+    bool over;
+} imgp_fs_lister;
+int imgp_fs_list_entry(void *lister, const imgp_dirent *e);
+
 /* NULL-terminated, in fs.c. */
 extern const imgp_fs_driver *const imgp_fs_drivers[];
 

@@ -435,20 +435,6 @@ static int xfs_probe(const uint8_t *head, size_t len, uint64_t size)
     return IMGP_SCORE_MAGIC;
 }
 
-static imgp_ftype inode_type(uint16_t mode)
-{
-    switch (mode & XFS_S_IFMT) {
-    case XFS_S_IFREG: return IMGP_FT_REG;
-    case XFS_S_IFDIR: return IMGP_FT_DIR;
-    case XFS_S_IFLNK: return IMGP_FT_SYMLINK;
-    case XFS_S_IFCHR: return IMGP_FT_CHR;
-    case XFS_S_IFBLK: return IMGP_FT_BLK;
-    case XFS_S_IFIFO: return IMGP_FT_FIFO;
-    case XFS_S_IFSOCK: return IMGP_FT_SOCK;
-    default: return IMGP_FT_UNKNOWN;
-    }
-}
-
 static imgp_status xfs_stat(imgp_fs *f, imgp_ino ino, imgp_stat *st)
 {
     xfs_fs *fs = (xfs_fs *)f;
@@ -456,7 +442,7 @@ static imgp_status xfs_stat(imgp_fs *f, imgp_ino ino, imgp_stat *st)
     imgp_status s = xfs_read_inode(fs, ino, &in);
     if (s != IMGP_OK)
         return s;
-    st->type = inode_type(in.mode);
+    st->type = imgp_fs_mode_type(in.mode);
     if (st->type == IMGP_FT_UNKNOWN)
         return xfs_fail(fs, IMGP_ERR_CORRUPT, "inode %llu: mode 0%o has no file type%s", (unsigned long long)ino,
                         (unsigned)in.mode, in.mode == 0 ? " (not in use)" : "");
@@ -674,7 +660,7 @@ static imgp_status mount_fs(xfs_fs *fs)
     xfs_inode root;
     if ((st = xfs_read_inode(fs, sb->rootino, &root)) != IMGP_OK)
         return st;
-    if (inode_type(root.mode) != IMGP_FT_DIR)
+    if (imgp_fs_mode_type(root.mode) != IMGP_FT_DIR)
         return xfs_fail(fs, IMGP_ERR_CORRUPT, "root inode %llu is not a directory (mode 0%o)",
                         (unsigned long long)sb->rootino, (unsigned)root.mode);
     return IMGP_OK;

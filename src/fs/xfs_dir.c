@@ -188,61 +188,39 @@ static imgp_status walk_dir(xfs_fs *fs, const xfs_inode *in, imgp_readdir_fn fn,
     return st;
 }
 
-static bool is_dot_or_dotdot(const imgp_dirent *e)
-{
-    return (e->name_len == 1 && e->name[0] == '.') || (e->name_len == 2 && e->name[0] == '.' && e->name[1] == '.');
-}
-
-/* Counting the entries passed on, against IMGP_LIMIT_DIR_ENTRIES. */
-typedef struct list_arg {
-    imgp_readdir_fn fn;
-    void *arg;
-    uint64_t count, limit;
-    bool over;
-    /* lookups */
-    const char *name;
-    size_t name_len;
-    bool ascii_ci, found;
-    imgp_ino ino;
-} list_arg;
-
-static int pass_entry(void *arg, const imgp_dirent *e)
-{
-    list_arg *l = arg;
-    if (is_dot_or_dotdot(e))
-        return 0;
-    if (++l->count > l->limit) {
-        l->over = true;
-        return 1;
-    }
-    return l->fn(l->arg, e);
-}
-
-static imgp_status walk_counted(xfs_fs *fs, imgp_ino dir, list_arg *l)
+/* Every entry but "." and "..", counted against IMGP_LIMIT_DIR_ENTRIES. */
+static imgp_status walk_counted(xfs_fs *fs, imgp_ino dir, imgp_readdir_fn fn, void *arg)
 {
     xfs_inode in;
     imgp_status st = xfs_read_inode(fs, dir, &in);
     if (st != IMGP_OK)
         return st;
-    l->limit = imgp_ctx_limit(fs->base.ctx, IMGP_LIMIT_DIR_ENTRIES);
-    st = walk_dir(fs, &in, pass_entry, l);
-    if (st == IMGP_OK && l->over)
+    imgp_fs_lister l = {.fn = fn, .arg = arg, .limit = imgp_ctx_limit(fs->base.ctx, IMGP_LIMIT_DIR_ENTRIES)};
+    st = walk_dir(fs, &in, imgp_fs_list_entry, &l);
+    if (st == IMGP_OK && l.over)
         st = xfs_fail(fs, IMGP_ERR_LIMIT, "directory inode %llu has more than %llu entries",
-                      (unsigned long long)dir, (unsigned long long)l->limit);
+                      (unsigned long long)dir, (unsigned long long)l.limit);
     return st;
 }
 
 imgp_status xfs_readdir(imgp_fs *f, imgp_ino dir, imgp_readdir_fn fn, void *arg)
 {
-    list_arg l = {.fn = fn, .arg = arg};
-    return walk_counted((xfs_fs *)f, dir, &l);
+    return walk_counted((xfs_fs *)f, dir, fn, arg);
 }
+
+/* A name looked up: exactly, or without ASCII case on an ascii-ci filesystem. */
+typedef struct match_arg {
+    const char *name;
+    size_t name_len;
+    bool ascii_ci, found;
+    imgp_ino ino;
+} match_arg;
 
 static unsigned char ascii_lower(unsigned char ch) { return ch >= 'A' && ch <= 'Z' ? (unsigned char)(ch + 32) : ch; }
 
 static int match_entry(void *arg, const imgp_dirent *e)
 {
-    list_arg *l = arg;
+    match_arg *l = arg;
     if (e->name_len != l->name_len)
         return 0;
     for (size_t i = 0; i < e->name_len; i++) {
@@ -258,9 +236,8 @@ static int match_entry(void *arg, const imgp_dirent *e)
 imgp_status xfs_lookup(imgp_fs *f, imgp_ino dir, const char *name, size_t len, imgp_ino *out)
 {
     xfs_fs *fs = (xfs_fs *)f;
-    list_arg l = {.fn = match_entry, .name = name, .name_len = len, .ascii_ci = fs->sb.ascii_ci};
-    l.arg = &l;
-    imgp_status st = walk_counted(fs, dir, &l);
+    match_arg l = {.name = name, .name_len = len, .ascii_ci = fs->sb.ascii_ci};
+    imgp_status st = walk_counted(fs, dir, match_entry, &l);
     if (st != IMGP_OK)
         return st;
     if (!l.found)

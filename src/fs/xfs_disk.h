@@ -137,15 +137,6 @@
 /* a device inode's data fork: a 32-bit number, 14 bits of major, 18 of minor */
 #define XFS_DEV_MINOR_BITS 18
 
-#define XFS_S_IFMT 0170000u
-#define XFS_S_IFSOCK 0140000u
-#define XFS_S_IFLNK 0120000u
-#define XFS_S_IFREG 0100000u
-#define XFS_S_IFBLK 0060000u
-#define XFS_S_IFDIR 0040000u
-#define XFS_S_IFCHR 0020000u
-#define XFS_S_IFIFO 0010000u
-
 /* ---- extents ("Data Extents"): 128 bits, big-endian ----
  * bit 127 unwritten flag, 126..73 startoff (54), 72..21 startblock (52),
  * 20..0 blockcount (21) */
