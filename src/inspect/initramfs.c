@@ -206,7 +206,7 @@ imgp_status imgp_initramfs_walk(imgp_ctx *ctx, imgp_read_fn read, void *read_arg
         add_note(info, "%llu entries skipped as the kernel skips them (name size 0 or over 4096, a symlink target "
                  "over 4096, data on a special file)", HEX(imgp_cpio_skipped(w.cpio)));
     if (st == IMGP_OK && info->narchives == 0)
-        add_note(info, "no cpio archive: the image holds only zeros");
+        add_note(info, "no cpio archive: the image is empty or holds only zeros");
     imgp_cpio_parser_free(w.cpio);
     imgp_decoder_free(w.decoder);
     imgp_free(ctx, w.out);
