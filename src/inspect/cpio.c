@@ -221,11 +221,14 @@ static imgp_status finish_name(imgp_cpio_parser *p)
 {
     char *name = p->collect;
     if (name[p->h.namesize - 1] != '\0') {
-        char where[160];
+        char where[160], shown[65];
         describe(p, "cpio entry", p->entry_off, where, sizeof where);
-        return imgp_error(p->ctx, IMGP_ERR_CORRUPT, "%s: the name (c_namesize %u) does not end with a NUL: \"%.*s\"",
-                          where, (unsigned)p->h.namesize, (int)strnlen(name, p->h.namesize > 64 ? 64 : p->h.namesize),
-                          name);
+        size_t n = strnlen(name, p->h.namesize < 64 ? p->h.namesize : 64);
+        for (size_t i = 0; i < n; i++) /* the message stays one printable line */
+            shown[i] = name[i] >= 0x20 && name[i] < 0x7f ? name[i] : '?';
+        shown[n] = '\0';
+        return imgp_error(p->ctx, IMGP_ERR_CORRUPT, "%s: the name (c_namesize %u) does not end with a NUL: \"%s%s\"",
+                          where, (unsigned)p->h.namesize, shown, n == 64 ? "..." : "");
     }
     if (p->data_left)
         p->state = ST_DATA;
