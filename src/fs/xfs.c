@@ -481,7 +481,7 @@ static imgp_status local_data(xfs_fs *fs, const xfs_inode *in, const uint8_t **d
 static imgp_status read_data(xfs_fs *fs, const xfs_inode *in, uint64_t off, uint8_t *buf, size_t len)
 {
     unsigned long long ino = (unsigned long long)in->ino;
-    if ((in->flags & XFS_DIFLAG_REALTIME) && fs->sb.rblocks)
+    if (in->flags & XFS_DIFLAG_REALTIME)
         return xfs_fail(fs, IMGP_ERR_UNSUPPORTED, "inode %llu keeps its data on the realtime device, which "
                         "imgprobe does not read", ino);
     switch (in->format) {

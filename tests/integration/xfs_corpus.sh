@@ -10,8 +10,8 @@
 # "root dir (N): ..." fact names, and their label and UUID must be the ones
 # its xfs_db facts give. Where the kernel mounts them (root, a loop device,
 # XFS v5: this kernel has no v4), the whole tree is compared with what the
-# kernel lists read-only (norecovery): names, types, modes, sizes, symlink
-# targets and file contents.
+# kernel lists read-only (norecovery): names, types, modes, sizes, mtimes
+# (bigtime on these), symlink targets and file contents.
 set -euo pipefail
 : "${IMGPROBE:?}"
 CORPUS=${CORPUS:-}
@@ -21,7 +21,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/xfs_corpus.XXXXXX")
 trap 'mountpoint -q "$T/m" 2>/dev/null && umount "$T/m"; rm -rf "$T"' EXIT
 
 python3 - "$IMGPROBE" "$CORPUS" "$T" <<'EOF'
-import hashlib, json, os, re, shutil, stat, subprocess, sys
+import hashlib, os, re, shutil, stat, subprocess, sys, time
 
 imgprobe, corpus, tmp = sys.argv[1:4]
 fails = []
@@ -83,7 +83,7 @@ def parse_long(text):
         name, target = parts[5], None
         if parts[0].startswith(b'l'):
             name, target = name.split(b' -> ', 1)
-        res[cur + b'/' + name] = (parts[0].decode(), parts[2].decode(), target)
+        res[cur + b'/' + name] = (parts[0].decode(), parts[2].decode(), target, (parts[3] + b' ' + parts[4]).decode())
     return res
 
 def kernel_tree(root):
@@ -98,7 +98,8 @@ def kernel_tree(root):
             else:
                 size = str(st.st_size) if not stat.S_ISDIR(st.st_mode) else None
             target = os.readlink(p).encode('utf-8', 'surrogateescape') if stat.S_ISLNK(st.st_mode) else None
-            out[rel] = (stat.filemode(st.st_mode), size, target, p if stat.S_ISREG(st.st_mode) else None)
+            mtime = time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(int(st.st_mtime)))
+            out[rel] = (stat.filemode(st.st_mode), size, target, p if stat.S_ISREG(st.st_mode) else None, mtime)
     return out
 
 can_mount = os.geteuid() == 0 and 'xfs' in open('/proc/filesystems').read()
@@ -141,6 +142,10 @@ for path, facts in rows:
     m = re.search(r'uuid=([0-9a-f-]{36})', facts)
     if info is not None and m and m.group(1).encode() not in info.stdout:
         fail('%s: info --json does not give the UUID %s' % (path, m.group(1)))
+    m = re.search(r'label="([^"]*)"', facts)
+    label = m.group(1).split('\\000')[0] if m else ''
+    if info is not None and label and ('"%s"' % label).encode() not in info.stdout:
+        fail('%s: info --json does not give the label %s' % (path, label))
     # the whole tree against the kernel's reading of it
     if can_mount and 'V5' in facts:
         if subprocess.run(['mount', '-o', 'ro,norecovery,loop', img, mnt], capture_output=True).returncode != 0:
@@ -154,9 +159,9 @@ for path, facts in rows:
                     path, len(tree), len(theirs), sorted(set(theirs) - set(tree))[:5], sorted(set(tree) - set(theirs))[:5]))
             bad = 0
             for p in sorted(set(theirs) & set(tree)):
-                mode, size, target, host = theirs[p]
+                mode, size, target, host, mtime = theirs[p]
                 g = tree[p]
-                if g[0] != mode or (size is not None and g[1] != size) or g[2] != target:
+                if g[0] != mode or (size is not None and g[1] != size) or g[2] != target or g[3] != mtime:
                     bad += 1
                     if bad <= 5:
                         fail('%s: %s: imgprobe %r, the kernel %r' % (path, p.decode(errors='replace'), g, (mode, size, target)))
