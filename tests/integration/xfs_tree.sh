@@ -2,7 +2,8 @@
 # XFS read back through the whole stack. make_tree.sh builds the source tree
 # (plus dirs/leaf and dirs/node, sized to make leaf and node directories);
 # make_protofile.sh turns it into an `mkfs.xfs -p` protofile, written in
-# variants: defaults (v5, CRCs), -m crc=0 (v4), -b size=1024, -n size=65536,
+# variants: defaults (v5, CRCs), -m crc=0 (v4), -b size=1024, -n size=65536
+# (with nrext64: 64-bit extent counts in the inodes),
 # -m crc=0 -n ftype=0 (ftype=0 needs a v4 filesystem: mkfs.xfs 6.1 refuses it
 # with CRCs). Where the kernel mounts XFS v5 from a loop device, the v5
 # variants also get frag/: a file written every other block (thousands of
@@ -53,7 +54,7 @@ VARIANTS=(
     "v5|-m uuid=11111111-2222-3333-4444-555555555555|yes"
     "v4|-m crc=0|no"
     "block-1k|-b size=1024|yes"
-    "dir-64k|-n size=65536|no"
+    "dir-64k|-n size=65536 -i nrext64=1|no"
     "v4-noftype|-m crc=0 -n ftype=0|no"
 )
 can_mount=no
@@ -180,9 +181,16 @@ for name in v5 v4; do
     nm=$(leaf_magic "$img" /dirs/node)
     case $nm in 0xfebe|0x3ebe) ;; *) echo "FAIL: $name: /dirs/node is not a node directory (magic '$nm')"; exit 1;; esac
 done
+# nrext64: the inodes of the dir-64k variant count extents in di_big_nextents
+f2=$(xfs_db -r -c 'path /big' -c 'print v3.flags2' v/dir-64k/fs.img | sed -n 's/^v3.flags2 = //p')
+[ $((f2 & 0x10)) != 0 ] || { echo "FAIL: dir-64k: /big has no nrext64 flag (flags2 $f2)"; exit 1; }
 if [ -e v/v5/frag ]; then
     check_format v/v5/fs.img /frag/every-other-block 3 "btree file"
     check_format v/block-1k/fs.img /frag/every-other-block 3 "btree file"
+    for name in v5 block-1k; do
+        lvl=$(xfs_db -r -c 'path /frag/every-other-block' -c 'print u3.bmbt.level' v/$name/fs.img | sed -n 's/^u3.bmbt.level = //p')
+        [ "${lvl:-0}" -ge 2 ] || { echo "FAIL: $name: the btree file's extent B+tree has level '$lvl', not 2 or more"; exit 1; }
+    done
 fi
 
 # ---- an LVM LV holding the default filesystem (no device-mapper needed) ----
