@@ -546,10 +546,16 @@ static int initramfs_entry(void *arg, const imgp_cpio_entry *e)
     const char *slash = memrchr(e->name, '/', e->name_len);
     const char *base = slash ? slash + 1 : e->name;
     size_t blen = e->name_len - (size_t)(base - e->name);
-    for (size_t i = 0; i < IMGP_VIRTIO_COUNT; i++)
-        if (imgp_text_is_module_file(base, blen, s->k->virtio[i].name))
-            s->k->virtio[i].in_initramfs = true;
-    return 0;
+    bool all = true;
+    for (size_t i = 0; i < IMGP_VIRTIO_COUNT; i++) {
+        imgp_virtio_driver *d = &s->k->virtio[i];
+        if (imgp_text_is_module_file(base, blen, d->name))
+            d->in_initramfs = true;
+        all &= d->in_initramfs || d->builtin;
+    }
+    /* every driver that is not built in has been found: the rest of the
+     * archive (often tens of MiB to inflate) cannot change the answer */
+    return all;
 }
 
 static void read_initramfs(imgp_inspection *insp, imgp_kernel *k)
@@ -626,7 +632,10 @@ static void kernel_virtio(imgp_inspection *insp, imgp_kernel *k)
         }
         imgp_free(insp->ctx, dep);
     }
-    if (k->initramfs)
+    bool all_builtin = true;
+    for (size_t i = 0; i < IMGP_VIRTIO_COUNT; i++)
+        all_builtin &= k->virtio[i].builtin;
+    if (k->initramfs && !all_builtin)
         read_initramfs(insp, k);
     const imgp_virtio_driver *d = k->virtio;
 #define AT_BOOT(x) (d[x].builtin || d[x].in_initramfs)

@@ -27,13 +27,32 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/check_debootstrap.XXXXXX")
 trap 'umount "$T/root/proc" 2>/dev/null || true; rm -rf "$T"' EXIT
 root=${IMGPROBE_DEBOOTSTRAP_CACHE:-$T/root}
 
+# 1. a minimal base; 2. the kernel, initramfs-tools, cloud-init and grub
+# installed by apt inside it (debootstrap's --include does not resolve virtual
+# packages such as cloud-init's python3-cffi-backend-api-*), their maintainer
+# scripts run as on a real install (update-initramfs builds the initramfs)
+in_root() {
+    chroot "$root" env DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
 if [ ! -e "$root/.imgprobe-complete" ]; then
-    rm -rf "$root"
-    mkdir -p "$root"
-    debootstrap --variant=minbase \
-        --include=systemd-sysv,linux-image-amd64,initramfs-tools,cloud-init,grub-pc-bin,grub2-common,ifupdown \
-        bookworm "$root" "$mirror" >"$T/debootstrap.log" 2>&1 ||
-        { tail -20 "$T/debootstrap.log"; skip "debootstrap failed (archive unreachable?)"; }
+    if [ ! -e "$root/.imgprobe-base" ]; then
+        rm -rf "$root"
+        mkdir -p "$root"
+        debootstrap --variant=minbase --include=systemd-sysv,ca-certificates bookworm "$root" "$mirror" \
+            >"$T/debootstrap.log" 2>&1 ||
+            { tail -20 "$T/debootstrap.log"; skip "debootstrap failed (archive unreachable?)"; }
+        touch "$root/.imgprobe-base"
+    fi
+    printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" # no service starts in the chroot
+    chmod +x "$root/usr/sbin/policy-rc.d"
+    mount -t proc proc "$root/proc"
+    ok=1
+    { in_root apt-get update && in_root apt-get -y -f install &&
+        in_root apt-get install -y --no-install-recommends linux-image-amd64 initramfs-tools cloud-init \
+            grub-pc-bin grub2-common ifupdown; } >"$T/apt.log" 2>&1 || ok=0
+    umount "$root/proc"
+    rm -f "$root/usr/sbin/policy-rc.d"
+    [ "$ok" = 1 ] || { tail -20 "$T/apt.log"; skip "apt-get in the debootstrap tree failed (archive unreachable?)"; }
     touch "$root/.imgprobe-complete"
 fi
 
@@ -45,12 +64,27 @@ uuid=3c9a7d3e-1f2b-4c5d-8e9f-a0b1c2d3e4f5
 echo "UUID=$uuid / ext4 errors=remount-ro 0 1" >"$root/etc/fstab"
 echo deboot-check >"$root/etc/hostname"
 kver=$(basename "$(ls -d "$root"/lib/modules/* | sort -V | tail -1)")
-# grub-mkconfig as Debian's update-grub runs it, with the root given (no device to probe in a chroot)
+# grub-mkconfig as Debian's update-grub runs it. In a chroot there is no block
+# device for / to probe, so grub-probe is stood in for by a script answering
+# what it would say of the disk this image becomes (/dev/vda1, ext2 driver,
+# our UUID, an msdos partition map), and put back afterwards.
+mv "$root/usr/sbin/grub-probe" "$root/usr/sbin/grub-probe.real"
+cat >"$root/usr/sbin/grub-probe" <<PROBE
+#!/bin/sh
+for a; do case "\$a" in --target=*) t=\${a#--target=};; esac; done
+case "\$t" in
+device) echo /dev/vda1;; fs) echo ext2;; fs_uuid) echo $uuid;; partmap) echo msdos;;
+drive) echo '(hd0,msdos1)';; *) echo;;
+esac
+PROBE
+chmod +x "$root/usr/sbin/grub-probe"
 mount -t proc proc "$root/proc"
-GRUB_DEVICE_UUID=$uuid GRUB_DEVICE=/dev/vda1 chroot "$root" sh -c \
-    "mkdir -p /boot/grub && grub-mkconfig -o /boot/grub/grub.cfg" >"$T/grub.log" 2>&1 ||
-    { umount "$root/proc"; cat "$T/grub.log"; echo "FAIL: grub-mkconfig"; exit 1; }
+rc=0
+chroot "$root" /usr/bin/env PATH=/usr/sbin:/usr/bin:/sbin:/bin /bin/sh -c \
+    "mkdir -p /boot/grub && grub-mkconfig -o /boot/grub/grub.cfg" >"$T/grub.log" 2>&1 || rc=$?
 umount "$root/proc"
+mv "$root/usr/sbin/grub-probe.real" "$root/usr/sbin/grub-probe"
+[ "$rc" = 0 ] || { cat "$T/grub.log"; echo "FAIL: grub-mkconfig"; exit 1; }
 grep -q "vmlinuz-$kver" "$root/boot/grub/grub.cfg" || { echo "FAIL: grub.cfg has no entry for $kver"; exit 1; }
 
 size_mb=$(( $(du -sm "$root" | cut -f1) * 2 + 512 ))
