@@ -49,6 +49,22 @@ ext4() {
     mkfs.ext4 -q -F -U "$4" "${label[@]}" -d "$2" "$1" "$3M" >/dev/null
 }
 
+# xfs OUT DIR SIZE_MB UUID: the tree as mkfs.xfs -p lays it out (make_protofile.sh)
+have_xfs=0
+command -v mkfs.xfs >/dev/null && have_xfs=1
+xfs() {
+    bash "$SRCDIR/tests/integration/make_protofile.sh" "$2" >"$1.proto"
+    rm -f "$1"
+    truncate -s "$3M" "$1"
+    mkfs.xfs -q -f -m uuid="$4" -p "$1.proto" "$1" >/dev/null
+    rm -f "$1.proto"
+}
+
+# mkfs_tree OUT DIR SIZE_MB UUID: ext4, or xfs when FS=xfs
+mkfs_tree() {
+    if [ "${FS:-ext4}" = xfs ]; then xfs "$@"; else ext4 "$@"; fi
+}
+
 # disk OUT mbr|gpt PART... where PART is FILE:TYPE[:SIZE_MB] (FILE "-" for an
 # empty partition); each file is copied to its partition's start
 disk() {
@@ -132,7 +148,7 @@ single() {
     local name=$1 profile=$2 fmt=$3 label=$4
     shift 4
     tree "$name" "$profile" "$@"
-    ext4 "$name.fs" "$name.tree" 400 "$ROOT_UUID"
+    mkfs_tree "$name.fs" "$name.tree" 400 "$ROOT_UUID"
     local type=83
     [ "$label" = gpt ] && type=L
     disk "$name.raw" "$label" "$name.fs:$type"
@@ -175,6 +191,17 @@ check sles15 sles15.qcow2 0 "" os.distro=sles os.version=15.5 \
 single sles11 sles11 qcow2 dos
 check sles11 sles11.qcow2 0 "" os.distro=sles os.version=11.4 os.identity_source=/etc/SuSE-release
 
+# CentOS 8 and Rocky 9 on XFS, as they install (CentOS 8 in a vmdk)
+if [ "$have_xfs" = 1 ]; then
+    FS=xfs single centos8xfs centos8 vmdk dos
+    check centos8xfs centos8xfs.vmdk 0 "" os.distro=centos os.version=8 filesystems.0.type=xfs image.format=vmdk
+    FS=xfs single rocky9xfs rocky9 qcow2 gpt
+    check rocky9xfs rocky9xfs.qcow2 0 UnsupportedDistribution,GptPartitionTable os.distro=rocky \
+        filesystems.0.type=xfs kernel=5.14.0-362.8.1.el9_3.x86_64
+else
+    echo "skip: XFS fixtures (mkfs.xfs not installed)"
+fi
+
 single rocky9 rocky9 qcow2 dos
 check rocky9 rocky9.qcow2 0 UnsupportedDistribution os.distro=rocky os.version=9.3
 
@@ -183,8 +210,10 @@ check rocky9 rocky9.qcow2 0 UnsupportedDistribution os.distro=rocky os.version=9
 if [ "$(id -u)" = 0 ] && command -v pvcreate >/dev/null && command -v losetup >/dev/null; then
     mkdir -p c7boot
     tree centos7 centos7 --root-spec=/dev/mapper/centos-root --boot-spec=UUID=$BOOT_UUID --split-boot="$T/c7boot"
-    ext4 c7boot.fs c7boot 300 "$BOOT_UUID"
-    ext4 c7root.fs centos7.tree 400 "$ROOT_UUID"
+    FS=xfs
+    [ "$have_xfs" = 1 ] || FS=ext4
+    FS=$FS mkfs_tree c7boot.fs c7boot 300 "$BOOT_UUID"
+    FS=$FS mkfs_tree c7root.fs centos7.tree 400 "$ROOT_UUID"
     disk centos7.raw dos c7boot.fs:83 -:8e:420
     off=$(sfdisk --json centos7.raw | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["partitiontable"]["partitions"][1]["start"]*512)')
     if l=$(losetup -f --show -o "$off" --sizelimit $((420 << 20)) centos7.raw 2>/dev/null); then
@@ -204,7 +233,7 @@ if [ "$(id -u)" = 0 ] && command -v pvcreate >/dev/null && command -v losetup >/
         dd if=c7root.fs of=centos7.raw bs=1M seek=$((off + pe_start + first * (4 << 20))) oflag=seek_bytes \
             conv=notrunc,sparse status=none
         qemu-img convert -O vpc centos7.raw centos7.vhd
-        check centos7 centos7.vhd 0 "" os.distro=centos os.version=7 os.root=centos/root \
+        check centos7 centos7.vhd 0 "" os.distro=centos os.version=7 os.root=centos/root filesystems.1.type=$FS \
             kernel=3.10.0-1160.el7.x86_64 boot.loader=grub2 image.format=vhd \
             "boot.default_entry=CentOS Linux (3.10.0-1160.el7.x86_64) 7 (Core)"
         # the assembled view: ls defaults to the guest's root with /boot mounted
