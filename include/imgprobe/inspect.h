@@ -91,6 +91,11 @@ typedef struct imgp_os {
     const char *hostname;     /* or NULL */
     const char *root_device;  /* imgp_inspected_fs.device of the root, or NULL */
     const char *root_choice;  /* why this root (when there were several, or none), or NULL */
+    /* Windows (the SOFTWARE hive's CurrentVersion key); NULL for other guests */
+    const char *build;        /* CurrentBuildNumber: "17763" */
+    const char *release;      /* named from the build: "Windows Server 2019", "Windows 11" */
+    const char *edition;      /* EditionID: "ServerDatacenter" */
+    const char *installation_type; /* InstallationType: "Server", "Server Core", "Client" */
 } imgp_os;
 
 typedef struct imgp_cloud_init {
@@ -99,6 +104,24 @@ typedef struct imgp_cloud_init {
     const char *evidence;     /* "/usr/bin/cloud-init, dpkg: 22.4.2-1" ... or NULL */
     const char *disabled_by;  /* "/etc/cloud/cloud-init.disabled", "kernel command line", or NULL */
 } imgp_cloud_init;
+
+/* A Windows virtio driver: its file, and its service under the current control set. */
+typedef struct imgp_windows_driver {
+    const char *name;         /* "viostor", "vioscsi", "netkvm" */
+    bool file;                /* <system root>/System32/drivers/<name>.sys */
+    bool service;             /* Services\<name> */
+    int start;                /* the service's Start (0 boot .. 4 disabled), -1 when none */
+} imgp_windows_driver;
+
+enum { IMGP_WIN_VIOSTOR, IMGP_WIN_VIOSCSI, IMGP_WIN_NETKVM, IMGP_WIN_DRIVER_COUNT };
+
+typedef struct imgp_windows_facts {
+    const char *system_root;  /* "/Windows", or NULL for other guests */
+    const char *control_set;  /* "ControlSet001" (SYSTEM hive, Select\Current), or NULL */
+    imgp_windows_driver virtio[IMGP_WIN_DRIVER_COUNT];
+    bool virtio_disk_at_boot; /* viostor or vioscsi: file present and service Start 0 */
+    bool virtio_net;          /* netkvm: file or service present */
+} imgp_windows_facts;
 
 typedef struct imgp_boot {
     const char *loader;       /* "grub2", "grub2+bls", "grub-legacy", or NULL */
@@ -132,6 +155,7 @@ typedef struct imgp_inspection_info {
     const imgp_finding *findings;
     unsigned errors, warnings;
     bool importable;          /* no finding of severity error */
+    imgp_windows_facts windows; /* Windows guests only (system_root NULL otherwise) */
 } imgp_inspection_info;
 
 typedef struct imgp_inspection imgp_inspection;

@@ -69,6 +69,34 @@ static const char *drv_state(const imgp_virtio_driver *d)
     return "absent";
 }
 
+static const char *win_drv_state(const imgp_windows_driver *d)
+{
+    if (!d->service)
+        return d->file ? "file only" : "absent";
+    if (!d->file)
+        return "service only";
+    switch (d->start) {
+    case 0: return "boot";
+    case 1: return "system";
+    case 2: return "auto";
+    case 3: return "manual";
+    case 4: return "disabled";
+    default: return "no Start";
+    }
+}
+
+static void windows_text(const imgp_inspection_info *in)
+{
+    const imgp_os *os = &in->os;
+    const imgp_windows_facts *w = &in->windows;
+    printf("windows:    %s, build %s, edition %s, %s; %s, %s\n", os->release ? os->release : "(release unknown)",
+           os->build ? os->build : "unknown", os->edition ? os->edition : "unknown",
+           os->installation_type ? os->installation_type : "installation type unknown", w->system_root,
+           w->control_set ? w->control_set : "no control set");
+    printf("drivers:    virtio viostor=%s vioscsi=%s netkvm=%s\n", win_drv_state(&w->virtio[IMGP_WIN_VIOSTOR]),
+           win_drv_state(&w->virtio[IMGP_WIN_VIOSCSI]), win_drv_state(&w->virtio[IMGP_WIN_NETKVM]));
+}
+
 static void text_report(const char *image, const imgp_inspection_info *in)
 {
     char h1[32], h2[32];
@@ -89,6 +117,8 @@ static void text_report(const char *image, const imgp_inspection_info *in)
         if (os->hostname)
             printf(", hostname %s", os->hostname);
         putchar('\n');
+        if (in->windows.system_root)
+            windows_text(in);
         for (size_t i = 0; i < in->nfilesystems; i++)
             if (strcmp(in->filesystems[i].role, "root") == 0 && os->root_device &&
                 strcmp(in->filesystems[i].device, os->root_device) == 0)
@@ -111,8 +141,9 @@ static void text_report(const char *image, const imgp_inspection_info *in)
             printf("; no initramfs");
         putchar('\n');
     }
-    if (strcmp(os->type, "linux") == 0)
-        printf("cloud-init: %s%s%s%s\n", in->cloud_init.installed ? (in->cloud_init.enabled ? "installed, enabled" : "installed, not enabled") : "not installed",
+    if (strcmp(os->type, "linux") == 0 || strcmp(os->type, "windows") == 0)
+        printf("%s %s%s%s%s\n", strcmp(os->type, "windows") == 0 ? "cloudbase-init:" : "cloud-init:",
+               in->cloud_init.installed ? (in->cloud_init.enabled ? "installed, enabled" : "installed, not enabled") : "not installed",
                in->cloud_init.evidence ? " (" : "", in->cloud_init.evidence ? in->cloud_init.evidence : "",
                in->cloud_init.evidence ? ")" : "");
     if (in->volumes) {
@@ -190,7 +221,39 @@ static void json_report(json_writer *w, const imgp_image *img, const imgp_inspec
     json_opt(w, "root", os->root_device);
     json_opt(w, "root_choice", os->root_choice);
     json_kv_uint(w, "roots_found", in->nroots);
+    json_opt(w, "build", os->build);
+    json_opt(w, "release", os->release);
+    json_opt(w, "edition", os->edition);
+    json_opt(w, "installation_type", os->installation_type);
     json_object_end(w);
+
+    json_key(w, "windows");
+    if (!in->windows.system_root) {
+        json_null(w);
+    } else {
+        json_object_begin(w);
+        json_kv_string(w, "system_root", in->windows.system_root);
+        json_opt(w, "control_set", in->windows.control_set);
+        json_key(w, "virtio");
+        json_object_begin(w);
+        for (size_t d = 0; d < IMGP_WIN_DRIVER_COUNT; d++) {
+            const imgp_windows_driver *v = &in->windows.virtio[d];
+            json_key(w, v->name ? v->name : "?");
+            json_object_begin(w);
+            json_kv_bool(w, "file", v->file);
+            json_kv_bool(w, "service", v->service);
+            json_key(w, "start");
+            if (v->start < 0)
+                json_null(w);
+            else
+                json_uint(w, (uint64_t)v->start);
+            json_object_end(w);
+        }
+        json_object_end(w);
+        json_kv_bool(w, "virtio_disk_at_boot", in->windows.virtio_disk_at_boot);
+        json_kv_bool(w, "virtio_net", in->windows.virtio_net);
+        json_object_end(w);
+    }
 
     json_key(w, "boot");
     json_object_begin(w);

@@ -13,6 +13,7 @@
 /* The OS modules, asked in order what each filesystem is. */
 static const insp_os_module *const os_modules[] = {
     &insp_linux,
+    &insp_windows,
     NULL,
 };
 

@@ -93,6 +93,7 @@ typedef struct insp_os_module {
 } insp_os_module;
 
 extern const insp_os_module insp_linux;
+extern const insp_os_module insp_windows;
 
 /* The rules common to every OS (verdict.c): size, format, partitions, root. */
 imgp_status insp_verdict(imgp_inspection *insp, const insp_os_module *os);

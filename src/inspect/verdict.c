@@ -139,7 +139,8 @@ static void root_rules(imgp_inspection *insp, const insp_os_module *os)
     const imgp_inspected_fs *root = &insp->fs_info[insp->root];
     if (insp->info.os.root_choice && insp->info.nroots > 1)
         insp_finding(insp, "SeveralRoots", IMGP_SEVERITY_INFO, NULL, "%s", insp->info.os.root_choice);
-    if (root->total_bytes && root->free_bytes < MIN_ROOT_FREE) {
+    /* the NTFS driver does not count $Bitmap (its free_bytes is 0): free space unknown there */
+    if (root->total_bytes && root->free_bytes < MIN_ROOT_FREE && strcmp(root->type, "ntfs") != 0) {
         char a[32];
         insp_finding(insp, "LowDiskSpace", IMGP_SEVERITY_WARNING,
                      "Free space on the root filesystem (or grow it) before import: first boot writes logs and "

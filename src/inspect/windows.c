@@ -1,0 +1,549 @@
+/*
+ * Windows inspection: what a Windows system volume (and a System Reserved
+ * or recovery partition) looks like, the identity from the SOFTWARE hive
+ * (Microsoft\Windows NT\CurrentVersion), the architecture from cmd.exe's PE
+ * header, the computer name and the virtio drivers' services from the
+ * SYSTEM hive, cloudbase-init, and the import rules only Windows needs.
+ *
+ * Lookups go through the view: the NTFS driver ignores case, so the paths
+ * here are written as Windows spells them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../core/cursor.h"
+#include "inspect.h"
+#include "regf.h"
+#include "windows.h"
+
+#define PE_MAX 4096u /* the headers we read sit in the first page of cmd.exe */
+#define REG_STR_MAX 256
+
+/* ---- bytes ---- */
+
+imgp_status insp_parse_pe(imgp_ctx *ctx, const uint8_t *buf, size_t len, const char *name, insp_pe_info *out)
+{
+    memset(out, 0, sizeof *out);
+    imgp_cursor c = imgp_cur_init(buf, len);
+    if (len < 0x40 || imgp_cur_u8_at(&c, 0) != 'M' || imgp_cur_u8_at(&c, 1) != 'Z')
+        return imgp_error(ctx, IMGP_ERR_CORRUPT, "pe: %s: no MS-DOS header ('MZ' at 0, %zu bytes)", name, len);
+    uint32_t lfanew = imgp_cur_le32_at(&c, 0x3c);
+    /* signature (4), file header (20), optional header magic (2) */
+    if (lfanew > len || len - lfanew < 26)
+        return imgp_error(ctx, IMGP_ERR_CORRUPT, "pe: %s: e_lfanew 0x%x at 0x3c leaves no PE header in %zu bytes",
+                          name, lfanew, len);
+    const uint8_t *sig = imgp_cur_ptr_at(&c, lfanew, 4);
+    if (!sig || memcmp(sig, "PE\0\0", 4) != 0)
+        return imgp_error(ctx, IMGP_ERR_CORRUPT, "pe: %s: no 'PE\\0\\0' signature at 0x%x", name, lfanew);
+    out->machine = imgp_cur_le16_at(&c, lfanew + 4);
+    uint16_t opt_size = imgp_cur_le16_at(&c, lfanew + 20);
+    out->magic = imgp_cur_le16_at(&c, lfanew + 24);
+    if (!imgp_cur_ok(&c))
+        return imgp_error(ctx, IMGP_ERR_CORRUPT, "pe: %s: headers at 0x%x cut short", name, lfanew);
+    if (opt_size < 2)
+        return imgp_error(ctx, IMGP_ERR_CORRUPT, "pe: %s: no optional header (SizeOfOptionalHeader %u at 0x%x)", name,
+                          opt_size, lfanew + 20);
+    if (out->magic == 0x10b)
+        out->bits = 32;
+    else if (out->magic == 0x20b)
+        out->bits = 64;
+    else
+        return imgp_error(ctx, IMGP_ERR_CORRUPT, "pe: %s: optional header magic 0x%x at 0x%x is neither PE32 nor PE32+",
+                          name, out->magic, lfanew + 24);
+    switch (out->machine) {
+    case 0x14c: out->arch = "i386"; break;
+    case 0x8664: out->arch = "x86_64"; break;
+    case 0xaa64: out->arch = "aarch64"; break;
+    case 0x1c0:
+    case 0x1c4: out->arch = "arm"; break;
+    case 0x200: out->arch = "ia64"; break;
+    default: out->arch = NULL; break;
+    }
+    return IMGP_OK;
+}
+
+const char *insp_windows_release(unsigned build, bool server)
+{
+    /* the builds each release shipped with (Microsoft's release information pages) */
+    static const struct {
+        unsigned build;
+        const char *server, *client;
+    } builds[] = {
+        {6002, "Windows Server 2008", "Windows Vista"}, {7601, "Windows Server 2008 R2", "Windows 7"},
+        {9200, "Windows Server 2012", "Windows 8"},     {9600, "Windows Server 2012 R2", "Windows 8.1"},
+        {14393, "Windows Server 2016", NULL},           {17763, "Windows Server 2019", NULL},
+        {20348, "Windows Server 2022", NULL},           {26100, "Windows Server 2025", NULL},
+    };
+    if (server) {
+        for (size_t i = 0; i < sizeof builds / sizeof builds[0]; i++)
+            if (builds[i].build == build || (build == 7600 && builds[i].build == 7601) ||
+                ((build == 6001 || build == 6003) && builds[i].build == 6002))
+                return builds[i].server;
+        return NULL;
+    }
+    if (build >= 22000)
+        return "Windows 11";
+    if (build >= 10240)
+        return "Windows 10";
+    for (size_t i = 0; i < sizeof builds / sizeof builds[0]; i++)
+        if (builds[i].client && (builds[i].build == build || (build == 7600 && builds[i].build == 7601)))
+            return builds[i].client;
+    return NULL;
+}
+
+/* ---- the view ---- */
+
+static bool is_type(imgp_inspection *insp, imgp_view *v, const char *path, imgp_ftype type)
+{
+    imgp_node n;
+    imgp_stat st;
+    return insp_lookup(insp, v, path, false, false, &n, &st) && st.type == type;
+}
+
+static bool is_dir(imgp_inspection *insp, imgp_view *v, const char *path)
+{
+    return is_type(insp, v, path, IMGP_FT_DIR);
+}
+
+static bool is_file(imgp_inspection *insp, imgp_view *v, const char *path)
+{
+    return is_type(insp, v, path, IMGP_FT_REG);
+}
+
+static bool is_ntfs(imgp_inspection *insp, imgp_view *v)
+{
+    imgp_node n;
+    imgp_stat st;
+    return insp_lookup(insp, v, "/", false, false, &n, &st) && strcmp(imgp_fs_get_info(n.fs)->type, "ntfs") == 0;
+}
+
+/* The system root holding System32, System32/config and System32/cmd.exe, or NULL. */
+static const char *system_root(imgp_inspection *insp, imgp_view *v)
+{
+    static const char *const roots[] = {"/Windows", "/WINNT"};
+    char p[64];
+    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
+        snprintf(p, sizeof p, "%s/System32/config", roots[i]);
+        if (!is_dir(insp, v, p))
+            continue;
+        snprintf(p, sizeof p, "%s/System32/cmd.exe", roots[i]);
+        if (is_file(insp, v, p))
+            return roots[i];
+    }
+    return NULL;
+}
+
+static const char *windows_classify(imgp_inspection *insp, imgp_view *v)
+{
+    if (!is_ntfs(insp, v))
+        return NULL;
+    if (system_root(insp, v))
+        return "root";
+    /* System Reserved / recovery: the boot manager and its store, no system root */
+    if (is_file(insp, v, "/bootmgr") || is_file(insp, v, "/Boot/BCD"))
+        return "boot";
+    return NULL;
+}
+
+/* ---- hives ---- */
+
+/* Open hive @p path of the view; NULL when absent or unreadable (a finding says which). */
+static imgp_regf *open_hive(imgp_inspection *insp, const char *path)
+{
+    imgp_node n;
+    imgp_stat st;
+    if (!insp_lookup(insp, insp->view, path, false, false, &n, &st) || st.type != IMGP_FT_REG) {
+        insp_finding(insp, "WindowsRegistryUnreadable", IMGP_SEVERITY_WARNING, NULL,
+                     "the registry hive %s is missing: what it holds is not known", path);
+        return NULL;
+    }
+    imgp_regf *h = NULL;
+    imgp_status s = imgp_regf_open_file(insp->ctx, n.fs, n.ino, &h);
+    if (s == IMGP_ERR_NOMEM) {
+        insp->nomem = true;
+        return NULL;
+    }
+    if (s != IMGP_OK) {
+        insp_finding(insp, "WindowsRegistryUnreadable", IMGP_SEVERITY_WARNING, NULL, "the registry hive %s: %s", path,
+                     imgp_ctx_message(insp->ctx));
+        imgp_ctx_clear(insp->ctx);
+        return NULL;
+    }
+    return h;
+}
+
+/* A string value of @p key, copied into the inspection, or NULL. */
+static const char *reg_str(imgp_inspection *insp, imgp_regf *h, imgp_regf_key key, const char *name)
+{
+    char buf[REG_STR_MAX];
+    if (imgp_regf_get_string(h, key, name, buf, sizeof buf) != IMGP_OK) {
+        imgp_ctx_clear(insp->ctx);
+        return NULL;
+    }
+    return insp_str(insp, buf);
+}
+
+static bool reg_dword(imgp_inspection *insp, imgp_regf *h, imgp_regf_key key, const char *name, uint32_t *out)
+{
+    if (imgp_regf_get_dword(h, key, name, out) != IMGP_OK) {
+        imgp_ctx_clear(insp->ctx);
+        return false;
+    }
+    return true;
+}
+
+static bool reg_key(imgp_inspection *insp, imgp_regf *h, imgp_regf_key from, const char *path, imgp_regf_key *out)
+{
+    if (imgp_regf_lookup(h, from, path, out) != IMGP_OK) {
+        imgp_ctx_clear(insp->ctx);
+        return false;
+    }
+    return true;
+}
+
+typedef struct uninstall_walk {
+    imgp_inspection *insp;
+    imgp_regf *h;
+    const char *found; /* the DisplayName of cloudbase-init's uninstall entry */
+} uninstall_walk;
+
+static int uninstall_entry(void *arg, imgp_regf_key child, const char *name)
+{
+    (void)name;
+    uninstall_walk *w = arg;
+    const char *dn = reg_str(w->insp, w->h, child, "DisplayName");
+    if (dn && strncasecmp(dn, "Cloudbase-Init", 14) == 0) {
+        w->found = dn;
+        return 1;
+    }
+    return 0;
+}
+
+/* The SOFTWARE hive: identity, and cloudbase-init's uninstall entry. */
+static const char *read_software(imgp_inspection *insp, const char *sysroot)
+{
+    imgp_os *os = &insp->info.os;
+    const char *path = insp_printf(insp, "%s/System32/config/SOFTWARE", sysroot);
+    imgp_regf *h = path ? open_hive(insp, path) : NULL;
+    if (!h)
+        return NULL;
+    imgp_regf_key cv;
+    if (!reg_key(insp, h, imgp_regf_root(h), "Microsoft\\Windows NT\\CurrentVersion", &cv)) {
+        insp_finding(insp, "WindowsRegistryUnreadable", IMGP_SEVERITY_WARNING, NULL,
+                     "%s has no Microsoft\\Windows NT\\CurrentVersion key: the version is not known", path);
+    } else {
+        os->identity_source = path;
+        os->pretty_name = reg_str(insp, h, cv, "ProductName");
+        os->edition = reg_str(insp, h, cv, "EditionID");
+        os->installation_type = reg_str(insp, h, cv, "InstallationType");
+        os->build = reg_str(insp, h, cv, "CurrentBuildNumber");
+        if (!os->build)
+            os->build = reg_str(insp, h, cv, "CurrentBuild");
+        uint32_t major, minor;
+        /* CurrentVersion stays "6.3" from Windows 10 on: the numbers win when present */
+        if (reg_dword(insp, h, cv, "CurrentMajorVersionNumber", &major) &&
+            reg_dword(insp, h, cv, "CurrentMinorVersionNumber", &minor))
+            os->version = insp_printf(insp, "%u.%u", major, minor);
+        else
+            os->version = reg_str(insp, h, cv, "CurrentVersion");
+        if (os->build) {
+            char *end;
+            unsigned long b = strtoul(os->build, &end, 10);
+            bool server = os->installation_type ? strncasecmp(os->installation_type, "Server", 6) == 0
+                                                : os->pretty_name && strstr(os->pretty_name, "Server");
+            if (end != os->build && *end == '\0' && b <= 0xffffffffu)
+                os->release = insp_windows_release((unsigned)b, server);
+        }
+    }
+    uninstall_walk w = {insp, h, NULL};
+    imgp_regf_key un;
+    if (reg_key(insp, h, imgp_regf_root(h), "Microsoft\\Windows\\CurrentVersion\\Uninstall", &un) &&
+        imgp_regf_subkeys(h, un, uninstall_entry, &w) != IMGP_OK)
+        imgp_ctx_clear(insp->ctx);
+    imgp_regf_close(h);
+    return w.found;
+}
+
+/* The Start value of service @p name, -1 when the service key is absent. */
+static int service_start(imgp_inspection *insp, imgp_regf *h, imgp_regf_key services, const char *name, bool *present)
+{
+    imgp_regf_key k;
+    *present = reg_key(insp, h, services, name, &k);
+    uint32_t start;
+    if (!*present || !reg_dword(insp, h, k, "Start", &start) || start > 4)
+        return -1;
+    return (int)start;
+}
+
+static const char *const win_virtio_names[IMGP_WIN_DRIVER_COUNT] = {"viostor", "vioscsi", "netkvm"};
+
+/* The SYSTEM hive: current control set, computer name, processor architecture, services. */
+static void read_system(imgp_inspection *insp, const char *sysroot, const char **reg_arch, int *cloudbase_start,
+                        bool *cloudbase_service)
+{
+    imgp_windows_facts *wf = &insp->info.windows;
+    const char *path = insp_printf(insp, "%s/System32/config/SYSTEM", sysroot);
+    imgp_regf *h = path ? open_hive(insp, path) : NULL;
+    if (!h)
+        return;
+    imgp_regf_key sel, cs;
+    uint32_t current;
+    if (!reg_key(insp, h, imgp_regf_root(h), "Select", &sel) || !reg_dword(insp, h, sel, "Current", &current) ||
+        current == 0 || current > 999) {
+        insp_finding(insp, "WindowsRegistryUnreadable", IMGP_SEVERITY_WARNING, NULL,
+                     "%s has no usable Select\\Current: the current control set is not known", path);
+        imgp_regf_close(h);
+        return;
+    }
+    char name[32];
+    snprintf(name, sizeof name, "ControlSet%03u", current);
+    if (!reg_key(insp, h, imgp_regf_root(h), name, &cs)) {
+        insp_finding(insp, "WindowsRegistryUnreadable", IMGP_SEVERITY_WARNING, NULL,
+                     "%s: Select\\Current names %s, which is absent", path, name);
+        imgp_regf_close(h);
+        return;
+    }
+    wf->control_set = insp_str(insp, name);
+    imgp_regf_key k;
+    if (reg_key(insp, h, cs, "Control\\ComputerName\\ComputerName", &k))
+        insp->info.os.hostname = reg_str(insp, h, k, "ComputerName");
+    if (reg_key(insp, h, cs, "Control\\Session Manager\\Environment", &k))
+        *reg_arch = reg_str(insp, h, k, "PROCESSOR_ARCHITECTURE");
+    imgp_regf_key services;
+    if (reg_key(insp, h, cs, "Services", &services)) {
+        for (int i = 0; i < IMGP_WIN_DRIVER_COUNT; i++)
+            wf->virtio[i].start = service_start(insp, h, services, win_virtio_names[i], &wf->virtio[i].service);
+        *cloudbase_start = service_start(insp, h, services, "cloudbase-init", cloudbase_service);
+    }
+    imgp_regf_close(h);
+}
+
+/* ---- identity and findings ---- */
+
+static void read_arch(imgp_inspection *insp, const char *sysroot, const char *reg_arch)
+{
+    imgp_os *os = &insp->info.os;
+    const char *path = insp_printf(insp, "%s/System32/cmd.exe", sysroot);
+    char *buf = NULL;
+    size_t len = 0;
+    imgp_status s = path ? insp_read(insp, insp->view, path, false, PE_MAX, &buf, &len, NULL) : IMGP_ERR_NOMEM;
+    if (s == IMGP_ERR_NOMEM) {
+        insp->nomem = true;
+        return;
+    }
+    insp_pe_info pe;
+    if (s == IMGP_OK && insp_parse_pe(insp->ctx, (const uint8_t *)buf, len, path, &pe) == IMGP_OK) {
+        os->arch = pe.arch;
+        os->bits = pe.bits;
+    } else {
+        insp_finding(insp, "WindowsArchUnknown", IMGP_SEVERITY_WARNING, NULL, "%s", imgp_ctx_message(insp->ctx));
+    }
+    imgp_ctx_clear(insp->ctx);
+    imgp_free(insp->ctx, buf);
+    /* PROCESSOR_ARCHITECTURE: AMD64, x86, ARM64, IA64 */
+    static const struct {
+        const char *reg, *arch;
+        unsigned bits;
+    } archs[] = {{"AMD64", "x86_64", 64}, {"x86", "i386", 32}, {"ARM64", "aarch64", 64}, {"IA64", "ia64", 64}};
+    for (size_t i = 0; reg_arch && i < sizeof archs / sizeof archs[0]; i++) {
+        if (strcasecmp(reg_arch, archs[i].reg) != 0)
+            continue;
+        if (!os->arch) {
+            os->arch = archs[i].arch;
+            os->bits = archs[i].bits;
+        } else if (strcmp(os->arch, archs[i].arch) != 0) {
+            insp_finding(insp, "WindowsArchMismatch", IMGP_SEVERITY_WARNING, NULL,
+                         "%s is %s but the SYSTEM hive's PROCESSOR_ARCHITECTURE is %s", path, os->arch, reg_arch);
+        }
+    }
+}
+
+static void virtio_findings(imgp_inspection *insp, const char *sysroot)
+{
+    imgp_windows_facts *wf = &insp->info.windows;
+    char missing[512] = "";
+    size_t o = 0;
+    for (int i = 0; i < IMGP_WIN_DRIVER_COUNT; i++) {
+        char p[96];
+        snprintf(p, sizeof p, "%s/System32/drivers/%s.sys", sysroot, win_virtio_names[i]);
+        wf->virtio[i].name = win_virtio_names[i];
+        wf->virtio[i].file = is_file(insp, insp->view, p);
+    }
+    for (int i = IMGP_WIN_VIOSTOR; i <= IMGP_WIN_VIOSCSI; i++)
+        wf->virtio_disk_at_boot |= wf->virtio[i].file && wf->virtio[i].service && wf->virtio[i].start == 0;
+    wf->virtio_net = wf->virtio[IMGP_WIN_NETKVM].file || wf->virtio[IMGP_WIN_NETKVM].service;
+    if (!wf->virtio_disk_at_boot) {
+        for (int i = IMGP_WIN_VIOSTOR; i <= IMGP_WIN_VIOSCSI; i++) {
+            const imgp_windows_driver *d = &wf->virtio[i];
+            int w = snprintf(missing + o, sizeof missing - o, "%s%s: %s, %s", o ? "; " : "", d->name,
+                             d->file ? "driver file present" : "no driver file",
+                             !d->service        ? "no service"
+                             : d->start == 0    ? "service starts at boot"
+                             : d->start < 0     ? "service without Start"
+                                                : "service does not start at boot");
+            if (w > 0 && (size_t)w < sizeof missing - o)
+                o += (size_t)w;
+            if (d->service && d->start > 0) {
+                int w2 = snprintf(missing + o, sizeof missing - o, " (Start %d)", d->start);
+                if (w2 > 0 && (size_t)w2 < sizeof missing - o)
+                    o += (size_t)w2;
+            }
+        }
+    }
+    if (!wf->virtio_net) {
+        int w = snprintf(missing + o, sizeof missing - o, "%snetkvm: no driver file, no service", o ? "; " : "");
+        if (w > 0 && (size_t)w < sizeof missing - o)
+            o += (size_t)w;
+    }
+    if (o)
+        insp_finding(insp, IMGP_CODE_VIRTIO_NOT_INSTALL, IMGP_SEVERITY_ERROR,
+                     "Install the KVM virtio drivers (virtio-win: viostor or vioscsi, and netkvm) in the guest "
+                     "and make the storage driver a boot-start service (Start 0) before export.",
+                     "%s", missing);
+}
+
+static void cloudbase_findings(imgp_inspection *insp, const char *uninstall, bool service, int start)
+{
+    imgp_cloud_init *ci = &insp->info.cloud_init;
+    static const char *const dirs[] = {"/Program Files/Cloudbase Solutions/Cloudbase-Init",
+                                       "/Program Files (x86)/Cloudbase Solutions/Cloudbase-Init"};
+    const char *dir = NULL;
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0] && !dir; i++)
+        if (is_dir(insp, insp->view, dirs[i]))
+            dir = dirs[i];
+    char conf[160] = "";
+    if (dir) {
+        char p[128];
+        snprintf(p, sizeof p, "%s/conf/cloudbase-init.conf", dir);
+        if (is_file(insp, insp->view, p))
+            snprintf(conf, sizeof conf, ", %s", p);
+    }
+    ci->installed = service || dir;
+    ci->enabled = service && start >= 0 && start <= 3;
+    if (ci->installed)
+        ci->evidence = insp_printf(insp, "%s%s%s%s%s%s", service ? "service cloudbase-init" : "",
+                                   service && dir ? ", " : "", dir ? dir : "", conf, uninstall ? ", uninstall: " : "",
+                                   uninstall ? uninstall : "");
+    if (!ci->installed) {
+        insp_finding(insp, IMGP_CODE_CLOUD_INIT_NOT_INSTALLED, IMGP_SEVERITY_ERROR,
+                     "Install cloudbase-init in the guest (its MSI from cloudbase.it) and let it run at boot.",
+                     "cloudbase-init not found (no Services\\cloudbase-init and no Program Files\\Cloudbase "
+                     "Solutions\\Cloudbase-Init)%s",
+                     uninstall ? "; only an uninstall entry names it" : "");
+        return;
+    }
+    if (service && start == 4) {
+        ci->disabled_by = "Services\\cloudbase-init Start 4";
+        insp_finding(insp, "CloudInitDisabled", IMGP_SEVERITY_WARNING,
+                     "Set the cloudbase-init service to start automatically.",
+                     "the cloudbase-init service is disabled (Start 4)");
+    } else if (!service) {
+        insp_finding(insp, "CloudInitNotEnabled", IMGP_SEVERITY_WARNING,
+                     "Reinstall cloudbase-init so that its service is registered.",
+                     "%s is present but no cloudbase-init service is registered", dir);
+    }
+}
+
+/* GPT, an EFI system partition, LDM dynamic disks, Storage Spaces: not imported for Windows. */
+static void partition_findings(imgp_inspection *insp)
+{
+    const imgp_volume_info *vi = insp->info.volumes;
+    if (!vi)
+        return;
+    static const struct {
+        const char *type, *what;
+    } bad[] = {
+        {"c12a7328-f81f-11d2-ba4b-00a0c93ec93b", "an EFI system partition"},
+        {"0xef", "an EFI system partition"},
+        {"0x42", "an LDM dynamic disk partition"},
+        {"5808c8aa-7e8f-42e0-85d2-e1e90434cfb3", "LDM dynamic disk metadata"},
+        {"af9b60a0-1431-4f62-bc68-3311714a69ad", "an LDM dynamic disk partition"},
+        {"e75caf8f-f680-4cee-afa3-b001e56efc2d", "a Storage Spaces partition"},
+    };
+    char seen[512] = "";
+    size_t o = 0;
+    if (strcmp(vi->scheme, "gpt") == 0) {
+        int w = snprintf(seen, sizeof seen, "a GPT partition table");
+        if (w > 0 && (size_t)w < sizeof seen)
+            o = (size_t)w;
+    }
+    for (size_t i = 0; i < vi->npartitions; i++) {
+        const char *t = vi->partitions[i].type ? vi->partitions[i].type : "";
+        for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+            if (strcasecmp(t, bad[k].type) == 0) {
+                int w = snprintf(seen + o, sizeof seen - o, "%s%s (partition %s)", o ? ", " : "", bad[k].what,
+                                 vi->partitions[i].index);
+                if (w > 0 && (size_t)w < sizeof seen - o)
+                    o += (size_t)w;
+            }
+    }
+    if (o)
+        insp_finding(insp, "WindowsPartitioningUnsupported", IMGP_SEVERITY_ERROR,
+                     "Windows is imported from a basic MBR disk booting through BIOS: convert the disk to MBR "
+                     "(mbr2gpt cannot go back: reinstall or clone onto an MBR disk) and use basic volumes.",
+                     "the Windows disk has %s", seen);
+}
+
+static void version_findings(imgp_inspection *insp)
+{
+    const imgp_os *os = &insp->info.os;
+    unsigned long build = os->build ? strtoul(os->build, NULL, 10) : 0;
+    bool client = os->installation_type && strcasecmp(os->installation_type, "Client") == 0;
+    if ((build && build < 9200) || client)
+        insp_finding(insp, "UnsupportedWindowsVersion", IMGP_SEVERITY_WARNING,
+                     "The import supports Windows Server 2012 and later.",
+                     "%s (build %s, %s) is %s", os->pretty_name ? os->pretty_name : "this Windows",
+                     os->build ? os->build : "unknown", os->installation_type ? os->installation_type : "type unknown",
+                     client ? "a client edition, not Windows Server" : "older than Windows Server 2012 (build 9200)");
+}
+
+static void volume_findings(imgp_inspection *insp)
+{
+    const imgp_fs_info *fi = imgp_fs_get_info(insp->fss[insp->root].fs);
+    for (size_t i = 0; i < fi->nnotes; i++) {
+        const char *n = fi->notes[i];
+        if (strstr(n, "marked dirty"))
+            insp_finding(insp, "NtfsDirty", IMGP_SEVERITY_WARNING,
+                         "Shut Windows down cleanly (and let chkdsk finish) before export.",
+                         "the Windows volume (partition %s) is marked dirty: %s", insp->fs_info[insp->root].device, n);
+        else if (strstr(n, "hiberfil.sys holds") || strstr(n, "resume from hibernation"))
+            insp_finding(insp, "WindowsHibernated", IMGP_SEVERITY_WARNING,
+                         "Boot the guest and shut it down fully (`shutdown /s /t 0`; turn Fast Startup off with "
+                         "`powercfg /h off`) before export.",
+                         "the Windows volume (partition %s) was hibernated: %s", insp->fs_info[insp->root].device, n);
+    }
+}
+
+static imgp_status windows_identify(imgp_inspection *insp)
+{
+    imgp_os *os = &insp->info.os;
+    const char *sysroot = system_root(insp, insp->view);
+    if (!sysroot)
+        return insp->nomem ? IMGP_ERR_NOMEM : IMGP_OK; /* classify found it: the view cannot lose it */
+    insp->info.windows.system_root = sysroot;
+    os->distro = "windows";
+    for (int i = 0; i < IMGP_WIN_DRIVER_COUNT; i++)
+        insp->info.windows.virtio[i] = (imgp_windows_driver){win_virtio_names[i], false, false, -1};
+
+    const char *uninstall = read_software(insp, sysroot);
+    const char *reg_arch = NULL;
+    int cloudbase_start = -1;
+    bool cloudbase_service = false;
+    read_system(insp, sysroot, &reg_arch, &cloudbase_start, &cloudbase_service);
+    read_arch(insp, sysroot, reg_arch);
+
+    virtio_findings(insp, sysroot);
+    cloudbase_findings(insp, uninstall, cloudbase_service, cloudbase_start);
+    partition_findings(insp);
+    version_findings(insp);
+    volume_findings(insp);
+    return insp->nomem ? IMGP_ERR_NOMEM : IMGP_OK;
+}
+
+const insp_os_module insp_windows = {
+    .type = "windows",
+    .classify = windows_classify,
+    .prefix = NULL,
+    .boot_root_spec = NULL,
+    .identify = windows_identify,
+};

@@ -1,0 +1,338 @@
+#!/bin/bash
+# `imgprobe check` on Windows guests built here: Windows-like system volumes
+# (mkntfs, populated through libntfs-3g by ntfs_gen.c) holding the directory
+# tree, SOFTWARE and SYSTEM hives made with `hivexregedit --merge` in the real
+# key layout (Microsoft\Windows NT\CurrentVersion; Select, ControlSetNNN with
+# ComputerName, Session Manager\Environment and Services), a cmd.exe with a
+# real PE header (PE32+ AMD64, or PE32 i386), the virtio drivers' .sys files
+# and cloudbase-init's folder. Each goes after a System Reserved partition
+# (bootmgr, Boot/BCD) on an MBR disk, one on GPT with an EFI system
+# partition, in qcow2, vhd and vmdk: Server 2008, 2012, 2012 R2, 2016, 2019,
+# 2022 and a client edition, with and without each virtio piece and
+# cloudbase-init, a hibernated and dirty volume. Each asserts the exact set
+# of error and warning codes, the exit status and the identity fields.
+set -euo pipefail
+: "${IMGPROBE:?}" "${SRCDIR:?}"
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+for tool in mkntfs hivexregedit sfdisk qemu-img cc pkg-config "$PY"; do
+    command -v "$tool" >/dev/null || { echo "skip: $tool not installed (ntfs-3g, libwin-hivex-perl, ...)"; exit 77; }
+done
+pkg-config --exists libntfs-3g && [ -f /usr/include/ntfs-3g/volume.h ] ||
+    { echo "skip: libntfs-3g headers not installed (Debian: ntfs-3g-dev)"; exit 77; }
+T=$(mktemp -d "${TMPDIR:-/tmp}/check_windows.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+# shellcheck disable=SC2046
+cc -O1 -o gen "$SRCDIR/tests/integration/ntfs_gen.c" $(pkg-config --cflags --libs libntfs-3g)
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# tree NAME KEY=VALUE...: NAME.cmds (ntfs_gen commands) and its host files,
+# hives included. Keys (defaults in the script below): product, build,
+# version (CurrentVersion), major/minor (absent: none), edition, type
+# (InstallationType), machine (0x8664 or 0x14c), arch (PROCESSOR_ARCHITECTURE),
+# host, current (Select\Current), viostor/vioscsi/netkvm (f: file, s<N>:
+# service with Start N, e.g. "fs0"), cloudbase (s: service, d: folder, u:
+# uninstall entry), root (the system root's spelling), hiber (1: hiberfil.sys
+# says HIBR).
+tree() {
+    "$PY" - "$SRCDIR" "$@" <<'EOF'
+import os, struct, subprocess, sys
+sys.path.insert(0, os.path.join(sys.argv[1], 'tests', 'support'))
+import mkhive
+name = sys.argv[2]
+o = dict(product='Windows Server 2019 Datacenter', build='17763', version='6.3', major='10', minor='0',
+         edition='ServerDatacenter', type='Server', machine='0x8664', arch='AMD64', host='WIN-TEST',
+         current='1', viostor='fs0', vioscsi='', netkvm='fs3', cloudbase='sdu', root='Windows', hiber='0')
+for kv in sys.argv[3:]:
+    k, _, v = kv.partition('=')
+    assert k in o, k
+    o[k] = v
+os.makedirs(name + '.host', exist_ok=True)
+cmds, n = [], [0]
+
+def host(data):
+    n[0] += 1
+    p = '%s.host/%d' % (name, n[0])
+    open(p, 'wb').write(data)
+    return p
+
+def d(path):
+    cmds.append(('dir', path))
+
+def f(path, data):
+    cmds.append(('file', path, host(data)))
+
+def pe(machine):
+    """An MS-DOS stub, 'PE\\0\\0', a COFF file header and the optional header's magic ([MS-PE])."""
+    b = bytearray(1024)
+    b[0:2] = b'MZ'
+    struct.pack_into('<I', b, 0x3c, 0x80)
+    b[0x40:0x40 + 39] = b'This program cannot be run in DOS mode.'
+    magic = 0x20b if machine in (0x8664, 0xaa64) else 0x10b
+    opt = 240 if magic == 0x20b else 224
+    struct.pack_into('<4sHHIIIHH', b, 0x80, b'PE\0\0', machine, 3, 0x5a5a5a5a, 0, 0, opt, 0x22)
+    struct.pack_into('<H', b, 0x80 + 24, magic)
+    return bytes(b)
+
+def hive(lines):
+    path = '%s.host/hive%d' % (name, n[0])
+    n[0] += 1
+    open(path, 'wb').write(mkhive.empty_hive(5))
+    reg = path + '.reg'
+    open(reg, 'wb').write(mkhive.finish(['Windows Registry Editor Version 5.00', ''] + lines))
+    r = subprocess.run(['hivexregedit', '--merge', path, reg], capture_output=True)
+    if r.returncode:
+        sys.exit('hivexregedit --merge: %s' % r.stderr.decode())
+    return open(path, 'rb').read()
+
+def sz(k, v):
+    return '"%s"="%s"' % (k, v)
+
+def dw(k, v):
+    return '"%s"=dword:%08x' % (k, int(v))
+
+cv = ['[\\Microsoft\\Windows NT\\CurrentVersion]', sz('ProductName', o['product']), sz('CurrentVersion', o['version']),
+      sz('CurrentBuildNumber', o['build']), sz('CurrentBuild', o['build']), sz('EditionID', o['edition']),
+      sz('InstallationType', o['type']), sz('SystemRoot', 'C:\\' + o['root'])]
+if o['major']:
+    cv += [dw('CurrentMajorVersionNumber', o['major']), dw('CurrentMinorVersionNumber', o['minor'])]
+cv.append('')
+if 'u' in o['cloudbase']:
+    cv += ['[\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\{7C7B2B8B-0C84-4D7E-9D7F-3C1A1B1C1D1E}]',
+           sz('DisplayName', 'Cloudbase-Init 1.1.6'), sz('Publisher', 'Cloudbase Solutions Srl'), '']
+cv += ['[\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\{11111111-2222-3333-4444-555555555555}]',
+       sz('DisplayName', 'Some Other Program'), '']
+software = hive(cv)
+
+def control_set(cs, real):
+    host_name = o['host'] if real else 'STALE-NAME'
+    r = ['[\\ControlSet%03d\\Control\\ComputerName\\ComputerName]' % cs, sz('ComputerName', host_name), '',
+         '[\\ControlSet%03d\\Control\\Session Manager\\Environment]' % cs, sz('PROCESSOR_ARCHITECTURE', o['arch']),
+         sz('OS', 'Windows_NT'), '',
+         '[\\ControlSet%03d\\Services\\Tcpip]' % cs, dw('Start', 1), '']
+    for drv in ('viostor', 'vioscsi', 'netkvm'):
+        spec = o[drv] if real else 'f0'
+        if 's' in spec:
+            start = spec[spec.index('s') + 1]
+            r += ['[\\ControlSet%03d\\Services\\%s]' % (cs, drv), dw('Start', start), dw('Type', 1),
+                  sz('ImagePath', 'System32\\drivers\\%s.sys' % drv), '']
+    if real and 's' in o['cloudbase']:
+        r += ['[\\ControlSet%03d\\Services\\cloudbase-init]' % cs, dw('Start', 2), dw('Type', 16),
+              sz('ImagePath', '"C:\\Program Files\\Cloudbase Solutions\\Cloudbase-Init\\bin\\OpenStackService.exe"'), '']
+    return r
+
+cur = int(o['current'])
+sysl = ['[\\Select]', dw('Current', cur), dw('Default', cur), dw('LastKnownGood', 3 - cur), '']
+sysl += control_set(cur, True) + control_set(3 - cur, False)
+system = hive(sysl)
+
+root = '/' + o['root']
+s32 = root + '/' + ('system32' if o['root'].isupper() else 'System32')
+for p in (root, s32, s32 + '/config', s32 + '/drivers', '/Program Files', '/Users', '/Users/Administrator'):
+    d(p)
+f(s32 + '/config/SOFTWARE', software)
+f(s32 + '/config/SYSTEM', system)
+f(s32 + '/cmd.exe', pe(int(o['machine'], 16)))
+f(s32 + '/notepad.exe', pe(int(o['machine'], 16)))
+f('/pagefile.sys', bytes(4096))
+for drv in ('viostor', 'vioscsi', 'netkvm'):
+    if 'f' in o[drv]:
+        f('%s/drivers/%s.sys' % (s32, drv), pe(int(o['machine'], 16)))
+if 'd' in o['cloudbase']:
+    cb = '/Program Files/Cloudbase Solutions'
+    for p in (cb, cb + '/Cloudbase-Init', cb + '/Cloudbase-Init/conf', cb + '/Cloudbase-Init/bin'):
+        d(p)
+    f(cb + '/Cloudbase-Init/conf/cloudbase-init.conf', b'[DEFAULT]\r\nusername=Admin\r\n')
+if o['hiber'] == '1':
+    f('/hiberfil.sys', b'HIBR' + bytes(4092))
+open(name + '.cmds', 'w').write(''.join('\t'.join(c) + '\n' for c in cmds))
+EOF
+}
+
+# mark_dirty FS: set VOLUME_IS_DIRTY in $Volume's $VOLUME_INFORMATION (MFT record 3)
+mark_dirty() {
+    "$PY" - "$1" <<'EOF'
+import struct, sys
+f = open(sys.argv[1], 'r+b')
+boot = f.read(512)
+bps, spc = struct.unpack_from('<HB', boot, 11)
+mft = struct.unpack_from('<Q', boot, 0x30)[0] * bps * spc
+f.seek(mft + 3 * 1024)
+rec = bytearray(f.read(1024))
+off = struct.unpack_from('<H', rec, 0x14)[0]
+while True:
+    t, l = struct.unpack_from('<II', rec, off)
+    if t == 0x70:
+        v = off + struct.unpack_from('<H', rec, off + 0x14)[0]
+        rec[v + 0xA] |= 1
+        break
+    off += l
+f.seek(mft + 3 * 1024)
+f.write(rec)
+EOF
+}
+
+RESERVED_MB=16
+WIN_MB=320
+# reserved: the System Reserved volume (bootmgr, Boot/BCD), made once
+truncate -s ${RESERVED_MB}M reserved.fs
+mkntfs -q -F -f -L "System Reserved" reserved.fs >/dev/null 2>&1
+printf 'BOOTMGR' >bootmgr.bin
+head -c 8192 /dev/zero >bcd.bin
+printf 'dir\t/Boot\nfile\t/bootmgr\tbootmgr.bin\nfile\t/Boot/BCD\tbcd.bin\n' | ./gen reserved.fs
+
+# win NAME FORMAT LABEL(dos|gpt) [dirty] -- KEY=VALUE...: the disk image NAME.FORMAT
+win() {
+    local name=$1 fmt=$2 label=$3 dirty=$4
+    shift 5
+    tree "$name" "$@" || { fail "$name: the tree"; return; }
+    truncate -s ${WIN_MB}M "$name.fs"
+    mkntfs -q -F -f -L "$name" "$name.fs" >/dev/null 2>&1
+    ./gen "$name.fs" <"$name.cmds" || { fail "$name: ntfs_gen"; return; }
+    [ "$dirty" = dirty ] && mark_dirty "$name.fs"
+    local r=$((RESERVED_MB * 2048)) w=$((WIN_MB * 2048))
+    truncate -s $(((RESERVED_MB + WIN_MB + 2) << 20)) "$name.raw"
+    if [ "$label" = gpt ]; then
+        # an EFI system partition (left empty), then the Windows volume
+        printf 'label: gpt\nstart=2048, size=%d, type=U\nstart=%d, size=%d, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7\n' \
+            "$r" $((2048 + r)) "$w" | sfdisk -q "$name.raw"
+    else
+        printf 'label: dos\nstart=2048, size=%d, type=7, bootable\nstart=%d, size=%d, type=7\n' \
+            "$r" $((2048 + r)) "$w" | sfdisk -q "$name.raw"
+        dd if=reserved.fs of="$name.raw" bs=1M seek=1 conv=notrunc,sparse status=none
+    fi
+    dd if="$name.fs" of="$name.raw" bs=1M seek=$((1 + RESERVED_MB)) conv=notrunc,sparse status=none
+    rm -f "$name.fs"
+    qemu-img convert -O "$fmt" "$name.raw" "$name.$fmt"
+    rm -f "$name.raw"
+}
+
+check() {
+    local name=$1 img=$2 want_rc=$3 codes=$4
+    shift 4
+    local rc=0
+    "$IMGPROBE" check --json "$img" >"$name.json" 2>"$name.err" || rc=$?
+    if [ "$rc" != "$want_rc" ]; then
+        fail "$name: exit $rc, expected $want_rc: $(head -c 600 "$name.err") $(grep -A2 '"code"' "$name.json" | head -30)"
+        return
+    fi
+    if grep -qE 'Sanitizer|runtime error' "$name.err"; then
+        fail "$name: $(cat "$name.err")"
+        return
+    fi
+    "$PY" - "$name" "$name.json" "$codes" "$@" <<'EOF' || failures=$((failures + 1))
+import json, sys
+name, path, codes = sys.argv[1:4]
+j = json.load(open(path))
+got = sorted(f['code'] for f in j['findings'] if f['severity'] in ('error', 'warning'))
+want = sorted(c for c in codes.split(',') if c)
+bad = []
+if got != want:
+    bad.append('codes %s, expected %s: %s' % (got, want, [f['message'] for f in j['findings']]))
+for kv in sys.argv[4:]:
+    key, _, value = kv.partition('=')
+    v = j
+    for part in key.split('.'):
+        if isinstance(v, list) and part.isdigit() and int(part) < len(v):
+            v = v[int(part)]
+        else:
+            v = v.get(part) if isinstance(v, dict) else None
+    if str(v).lower() != value.lower():
+        bad.append('%s = %r, expected %r' % (key, v, value))
+if j['importable'] != (not any(f['severity'] == 'error' for f in j['findings'])):
+    bad.append('importable disagrees with the findings')
+if bad:
+    print('FAIL: %s: %s' % (name, '; '.join(bad)))
+    sys.exit(1)
+print('ok: %s' % name)
+EOF
+}
+
+# identity common to the MBR fixtures: System Reserved on 1 (boot), Windows on 2 (root)
+MBR=(partition_table=mbr filesystems.0.role=boot filesystems.0.label="System Reserved" filesystems.1.role=root
+     os.root=2 os.type=windows os.distro=windows windows.system_root=/Windows)
+
+# Server 2012 R2: CurrentVersion only (no major/minor numbers), everything installed
+win ws2012r2 qcow2 dos - -- product="Windows Server 2012 R2 Standard" build=9600 version=6.3 major= \
+    edition=ServerStandard host=WS2012R2
+check ws2012r2 ws2012r2.qcow2 0 "" "${MBR[@]}" os.version=6.3 os.build=9600 "os.release=Windows Server 2012 R2" \
+    "os.pretty_name=Windows Server 2012 R2 Standard" os.edition=ServerStandard os.installation_type=Server \
+    os.arch=x86_64 os.bits=64 os.hostname=WS2012R2 windows.control_set=ControlSet001 \
+    windows.virtio.viostor.start=0 windows.virtio_disk_at_boot=true windows.virtio_net=true \
+    cloud_init.installed=true cloud_init.enabled=true image.format=qcow2
+
+# Server 2012 in a vmdk, the system root spelled WINDOWS/system32 (lookups ignore case)
+win ws2012 vmdk dos - -- product="Windows Server 2012 Datacenter" build=9200 version=6.2 major= root=WINDOWS host=WS2012
+check ws2012 ws2012.vmdk 0 "" partition_table=mbr os.root=2 os.version=6.2 "os.release=Windows Server 2012" \
+    windows.system_root=/Windows os.hostname=WS2012 image.format=vmdk
+
+# Server 2016 in a vhd: vioscsi instead of viostor, the current control set is 002 (001 is stale)
+win ws2016 vpc dos - -- product="Windows Server 2016 Datacenter" build=14393 viostor= vioscsi=fs0 current=2 host=WS2016
+check ws2016 ws2016.vpc 0 "" "${MBR[@]}" os.version=10.0 os.build=14393 "os.release=Windows Server 2016" \
+    os.hostname=WS2016 windows.control_set=ControlSet002 windows.virtio.vioscsi.start=0 \
+    windows.virtio.viostor.service=false image.format=vhd
+
+# Server 2019 without any virtio driver
+win ws2019-novirtio vmdk dos - -- viostor= netkvm= host=WS2019
+check ws2019-novirtio ws2019-novirtio.vmdk 1 VirtioNotInstall "${MBR[@]}" os.build=17763 \
+    "os.release=Windows Server 2019" windows.virtio_disk_at_boot=false windows.virtio_net=false
+
+# Server 2019: viostor's file and service, but the service starts on demand (3); netkvm's service only
+win ws2019-demand qcow2 dos - -- viostor=fs3 netkvm=s3
+check ws2019-demand ws2019-demand.qcow2 1 VirtioNotInstall os.build=17763 windows.virtio.viostor.start=3 \
+    windows.virtio.viostor.file=true windows.virtio_net=true
+
+# Server 2019: the boot service without its driver file
+win ws2019-nofile qcow2 dos - -- viostor=s0
+check ws2019-nofile ws2019-nofile.qcow2 1 VirtioNotInstall windows.virtio.viostor.service=true \
+    windows.virtio.viostor.file=false
+
+# Server 2022 without cloudbase-init (an uninstall entry of another program only)
+win ws2022-nocb qcow2 dos - -- product="Windows Server 2022 Datacenter" build=20348 cloudbase= host=WS2022
+check ws2022-nocb ws2022-nocb.qcow2 1 CloudInitNotInstalled "${MBR[@]}" os.build=20348 \
+    "os.release=Windows Server 2022" os.hostname=WS2022 cloud_init.installed=false
+
+# Server 2022: cloudbase-init's folder but no service
+win ws2022-cbdir vmdk dos - -- product="Windows Server 2022 Standard" build=20348 cloudbase=d
+check ws2022-cbdir ws2022-cbdir.vmdk 0 CloudInitNotEnabled cloud_init.installed=true cloud_init.enabled=false
+
+# Server 2022 on GPT with an EFI system partition
+win ws2022-gpt qcow2 gpt - -- product="Windows Server 2022 Datacenter" build=20348
+check ws2022-gpt ws2022-gpt.qcow2 1 WindowsPartitioningUnsupported,GptPartitionTable,EfiBoot partition_table=gpt \
+    os.root=2 os.type=windows "os.release=Windows Server 2022"
+
+# a client edition (Windows 10 Pro): a warning
+win win10 qcow2 dos - -- "product=Windows 10 Pro" build=19045 edition=Professional type=Client host=DESKTOP-1
+check win10 win10.qcow2 0 UnsupportedWindowsVersion "${MBR[@]}" "os.release=Windows 10" os.installation_type=Client \
+    os.hostname=DESKTOP-1 os.version=10.0
+
+# Windows 11 still calls itself "Windows 10": the build names it
+win win11 vpc dos - -- "product=Windows 10 Enterprise" build=22631 edition=Enterprise type=Client
+check win11 win11.vpc 0 UnsupportedWindowsVersion "os.release=Windows 11" "os.pretty_name=Windows 10 Enterprise"
+
+# Server 2008, 32-bit (PE32 i386 cmd.exe, PROCESSOR_ARCHITECTURE x86): too old
+win ws2008 qcow2 dos - -- "product=Windows Server (R) 2008 Standard" build=6002 version=6.0 major= machine=0x14c arch=x86
+check ws2008 ws2008.qcow2 0 UnsupportedWindowsVersion os.arch=i386 os.bits=32 os.version=6.0 \
+    "os.release=Windows Server 2008"
+
+# cmd.exe says AMD64 but the registry says x86
+win ws2016-arch qcow2 dos - -- product="Windows Server 2016 Standard" build=14393 arch=x86
+check ws2016-arch ws2016-arch.qcow2 0 WindowsArchMismatch os.arch=x86_64
+
+# hibernated (hiberfil.sys 'HIBR') and dirty
+win ws2019-hiber qcow2 dos dirty -- hiber=1
+check ws2019-hiber ws2019-hiber.qcow2 0 NtfsDirty,WindowsHibernated "${MBR[@]}"
+
+# the text report names the release, the drivers and cloudbase-init
+"$IMGPROBE" check ws2012r2.qcow2 >ws2012r2.txt || fail "ws2012r2: text report exit $?"
+grep -q '^windows:    Windows Server 2012 R2, build 9600, edition ServerStandard, Server; /Windows, ControlSet001$' \
+    ws2012r2.txt || fail "ws2012r2: text: $(cat ws2012r2.txt)"
+grep -q '^drivers:    virtio viostor=boot vioscsi=absent netkvm=manual$' ws2012r2.txt ||
+    fail "ws2012r2: text drivers: $(grep drivers ws2012r2.txt)"
+grep -q '^cloudbase-init: installed, enabled (service cloudbase-init, /Program Files/Cloudbase Solutions/Cloudbase-Init, ' \
+    ws2012r2.txt || fail "ws2012r2: text cloudbase-init: $(grep cloudbase ws2012r2.txt)"
+
+[ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
+echo "ok: check_windows"
