@@ -115,9 +115,18 @@ typedef struct imgp_windows_driver {
 
 enum { IMGP_WIN_VIOSTOR, IMGP_WIN_VIOSCSI, IMGP_WIN_NETKVM, IMGP_WIN_DRIVER_COUNT };
 
+/* A drive letter the SYSTEM hive's MountedDevices assigns. */
+typedef struct imgp_windows_drive {
+    char letter[3];           /* "C:" */
+    const char *id;           /* "mbr 0x12345678 offset 1048576", "gpt <partition guid>", or "other" */
+    const char *device;       /* the partition on this image it names (imgp_inspected_fs.device), or NULL */
+} imgp_windows_drive;
+
 typedef struct imgp_windows_facts {
     const char *system_root;  /* "/Windows", or NULL for other guests */
     const char *control_set;  /* "ControlSet001" (SYSTEM hive, Select\Current), or NULL */
+    size_t ndrives;           /* drive letters of MountedDevices, in the order stored */
+    imgp_windows_drive drives[26];
     imgp_windows_driver virtio[IMGP_WIN_DRIVER_COUNT];
     bool virtio_disk_at_boot; /* viostor or vioscsi: file present and service Start 0 */
     bool virtio_net;          /* netkvm: file or service present */

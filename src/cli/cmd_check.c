@@ -95,6 +95,12 @@ static void windows_text(const imgp_inspection_info *in)
            w->control_set ? w->control_set : "no control set");
     printf("drivers:    virtio viostor=%s vioscsi=%s netkvm=%s\n", win_drv_state(&w->virtio[IMGP_WIN_VIOSTOR]),
            win_drv_state(&w->virtio[IMGP_WIN_VIOSCSI]), win_drv_state(&w->virtio[IMGP_WIN_NETKVM]));
+    if (w->ndrives) {
+        printf("letters:   ");
+        for (size_t i = 0; i < w->ndrives; i++)
+            printf(" %s=%s", w->drives[i].letter, w->drives[i].device ? w->drives[i].device : "(not on this image)");
+        putchar('\n');
+    }
 }
 
 static void text_report(const char *image, const imgp_inspection_info *in)
@@ -250,6 +256,16 @@ static void json_report(json_writer *w, const imgp_image *img, const imgp_inspec
             json_object_end(w);
         }
         json_object_end(w);
+        json_key(w, "drives");
+        json_array_begin(w);
+        for (size_t d = 0; d < in->windows.ndrives; d++) {
+            json_object_begin(w);
+            json_kv_string(w, "letter", in->windows.drives[d].letter);
+            json_kv_string(w, "id", in->windows.drives[d].id);
+            json_opt(w, "device", in->windows.drives[d].device);
+            json_object_end(w);
+        }
+        json_array_end(w);
         json_kv_bool(w, "virtio_disk_at_boot", in->windows.virtio_disk_at_boot);
         json_kv_bool(w, "virtio_net", in->windows.virtio_net);
         json_object_end(w);

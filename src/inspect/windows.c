@@ -91,6 +91,24 @@ const char *insp_windows_release(unsigned build, bool server)
     return NULL;
 }
 
+void insp_parse_mounted_device(const uint8_t *data, size_t len, insp_mounted_device *out)
+{
+    memset(out, 0, sizeof *out);
+    imgp_cursor c = imgp_cur_init(data, len);
+    if (len == 12) {
+        out->kind = INSP_MOUNTED_MBR;
+        out->disk_signature = imgp_cur_le32_at(&c, 0);
+        out->offset = imgp_cur_le64_at(&c, 4);
+    } else if (len == 24 && memcmp(imgp_cur_ptr_at(&c, 0, 8), "DMIO:ID:", 8) == 0) {
+        /* the GUID as a GPT entry stores it: Data1-3 little-endian, Data4 in order */
+        const uint8_t *g = imgp_cur_ptr_at(&c, 8, 16);
+        snprintf(out->guid, sizeof out->guid, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                 imgp_cur_le32_at(&c, 8), imgp_cur_le16_at(&c, 12), imgp_cur_le16_at(&c, 14), g[8], g[9], g[10],
+                 g[11], g[12], g[13], g[14], g[15]);
+        out->kind = INSP_MOUNTED_GPT;
+    }
+}
+
 /* ---- the view ---- */
 
 static bool is_type(imgp_inspection *insp, imgp_view *v, const char *path, imgp_ftype type)
@@ -275,6 +293,75 @@ static int service_start(imgp_inspection *insp, imgp_regf *h, imgp_regf_key serv
     return (int)start;
 }
 
+typedef struct drive_walk {
+    imgp_inspection *insp;
+} drive_walk;
+
+/* The partition of this image that MountedDevices data @p m names, or NULL. */
+static const imgp_partition *mounted_partition(const imgp_volume_info *vi, const insp_mounted_device *m)
+{
+    if (!vi)
+        return NULL;
+    bool mbr_disk = strcmp(vi->scheme, "mbr") == 0 && vi->disk_id &&
+                    strtoul(vi->disk_id, NULL, 16) == m->disk_signature;
+    for (size_t i = 0; i < vi->npartitions; i++) {
+        const imgp_partition *p = &vi->partitions[i];
+        if (p->is_logical_volume)
+            continue;
+        if (m->kind == INSP_MOUNTED_MBR && mbr_disk && p->start == m->offset)
+            return p;
+        if (m->kind == INSP_MOUNTED_GPT && p->uuid && strcasecmp(p->uuid, m->guid) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+static int mounted_value(void *arg, const imgp_regf_value *v)
+{
+    drive_walk *w = arg;
+    imgp_windows_facts *wf = &w->insp->info.windows;
+    /* "\DosDevices\C:"; the "\??\Volume{...}" values name volumes, not letters */
+    static const char prefix[] = "\\DosDevices\\";
+    size_t n = sizeof prefix - 1;
+    if (v->name_len != n + 2 || strncasecmp(v->name, prefix, n) != 0 || v->name[n + 1] != ':' ||
+        !((v->name[n] >= 'A' && v->name[n] <= 'Z') || (v->name[n] >= 'a' && v->name[n] <= 'z')))
+        return 0;
+    if (wf->ndrives >= sizeof wf->drives / sizeof wf->drives[0])
+        return 1;
+    insp_mounted_device m;
+    insp_parse_mounted_device(v->data, v->len, &m);
+    imgp_windows_drive *d = &wf->drives[wf->ndrives++];
+    d->letter[0] = (char)(v->name[n] & ~0x20);
+    d->letter[1] = ':';
+    d->letter[2] = '\0';
+    d->id = m.kind == INSP_MOUNTED_MBR ? insp_printf(w->insp, "mbr 0x%08x offset %llu", m.disk_signature,
+                                                     (unsigned long long)m.offset)
+          : m.kind == INSP_MOUNTED_GPT ? insp_printf(w->insp, "gpt %s", m.guid)
+                                       : "other";
+    const imgp_partition *p = m.kind == INSP_MOUNTED_OTHER ? NULL : mounted_partition(w->insp->info.volumes, &m);
+    d->device = p ? p->index : NULL;
+    return 0;
+}
+
+/* MountedDevices: the drive letters, and whether C: is on this disk. */
+static void read_mounted_devices(imgp_inspection *insp, imgp_regf *h, const char *path)
+{
+    imgp_regf_key k;
+    if (!reg_key(insp, h, imgp_regf_root(h), "MountedDevices", &k))
+        return;
+    drive_walk w = {insp};
+    if (imgp_regf_values(h, k, mounted_value, &w) != IMGP_OK)
+        imgp_ctx_clear(insp->ctx);
+    const imgp_windows_facts *wf = &insp->info.windows;
+    for (size_t i = 0; i < wf->ndrives; i++)
+        if (strcmp(wf->drives[i].letter, "C:") == 0 && !wf->drives[i].device && strcmp(wf->drives[i].id, "other") != 0)
+            insp_finding(insp, "SystemDriveNotOnDisk", IMGP_SEVERITY_WARNING,
+                         "Export the disk Windows boots from, or let it assign C: again (sysprep clears "
+                         "MountedDevices).",
+                         "%s: MountedDevices names C: on %s, which is not a partition of this image", path,
+                         wf->drives[i].id);
+}
+
 static const char *const win_virtio_names[IMGP_WIN_DRIVER_COUNT] = {"viostor", "vioscsi", "netkvm"};
 
 /* The SYSTEM hive: current control set, computer name, processor architecture, services. */
@@ -304,6 +391,7 @@ static void read_system(imgp_inspection *insp, const char *sysroot, const char *
         return;
     }
     wf->control_set = insp_str(insp, name);
+    read_mounted_devices(insp, h, path);
     imgp_regf_key k;
     if (reg_key(insp, h, cs, "Control\\ComputerName\\ComputerName", &k))
         insp->info.os.hostname = reg_str(insp, h, k, "ComputerName");

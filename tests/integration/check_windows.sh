@@ -44,7 +44,8 @@ import mkhive
 name = sys.argv[2]
 o = dict(product='Windows Server 2019 Datacenter', build='17763', version='6.3', major='10', minor='0',
          edition='ServerDatacenter', type='Server', machine='0x8664', arch='AMD64', host='WIN-TEST',
-         current='1', viostor='fs0', vioscsi='', netkvm='fs3', cloudbase='sdu', root='Windows', hiber='0')
+         current='1', viostor='fs0', vioscsi='', netkvm='fs3', cloudbase='sdu', root='Windows', hiber='0',
+         mounted='')
 for kv in sys.argv[3:]:
     k, _, v = kv.partition('=')
     assert k in o, k
@@ -123,9 +124,27 @@ def control_set(cs, real):
               sz('ImagePath', '"C:\\Program Files\\Cloudbase Solutions\\Cloudbase-Init\\bin\\OpenStackService.exe"'), '']
     return r
 
+def hexbytes(b):
+    return ','.join('%02x' % x for x in b)
+
+# MountedDevices: LETTER=mbr:SIGNATURE:OFFSET or LETTER=gpt:GUID, comma-separated
+mounted = ['[\\MountedDevices]',
+           '"\\\\??\\\\Volume{0b1c2d3e-0000-0000-0000-100000000000}"=hex:' + hexbytes('\\??\\IDE#CdRom'.encode('utf-16-le'))]
+for m in filter(None, o['mounted'].split(',')):
+    letter, _, how = m.partition('=')
+    kind, _, rest = how.partition(':')
+    if kind == 'mbr':
+        sig, off = rest.split(':')
+        data = struct.pack('<IQ', int(sig, 16), int(off))
+    else:
+        import uuid
+        data = b'DMIO:ID:' + uuid.UUID(rest).bytes_le
+    mounted.append('"\\\\DosDevices\\\\%s:"=hex:%s' % (letter, hexbytes(data)))
+mounted.append('')
+
 cur = int(o['current'])
 sysl = ['[\\Select]', dw('Current', cur), dw('Default', cur), dw('LastKnownGood', 3 - cur), '']
-sysl += control_set(cur, True) + control_set(3 - cur, False)
+sysl += control_set(cur, True) + control_set(3 - cur, False) + mounted
 system = hive(sysl)
 
 root = '/' + o['root']
@@ -176,6 +195,8 @@ EOF
 
 RESERVED_MB=16
 WIN_MB=320
+GPT_WIN_UUID=6b2a4c3e-1f00-4d1a-9c55-0123456789ab
+WIN_OFFSET=$(((1 + RESERVED_MB) << 20)) # partition 2's start in bytes
 # reserved: the System Reserved volume (bootmgr, Boot/BCD), made once
 truncate -s ${RESERVED_MB}M reserved.fs
 mkntfs -q -F -f -L "System Reserved" reserved.fs >/dev/null 2>&1
@@ -196,10 +217,10 @@ win() {
     truncate -s $(((RESERVED_MB + WIN_MB + 2) << 20)) "$name.raw"
     if [ "$label" = gpt ]; then
         # an EFI system partition (left empty), then the Windows volume
-        printf 'label: gpt\nstart=2048, size=%d, type=U\nstart=%d, size=%d, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7\n' \
-            "$r" $((2048 + r)) "$w" | sfdisk -q "$name.raw"
+        printf 'label: gpt\nstart=2048, size=%d, type=U\nstart=%d, size=%d, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, uuid=%s\n' \
+            "$r" $((2048 + r)) "$w" "$GPT_WIN_UUID" | sfdisk -q "$name.raw"
     else
-        printf 'label: dos\nstart=2048, size=%d, type=7, bootable\nstart=%d, size=%d, type=7\n' \
+        printf 'label: dos\nlabel-id: 0x1badcafe\nstart=2048, size=%d, type=7, bootable\nstart=%d, size=%d, type=7\n' \
             "$r" $((2048 + r)) "$w" | sfdisk -q "$name.raw"
         dd if=reserved.fs of="$name.raw" bs=1M seek=1 conv=notrunc,sparse status=none
     fi
@@ -256,12 +277,19 @@ MBR=(partition_table=mbr filesystems.0.role=boot filesystems.0.label="System Res
 
 # Server 2012 R2: CurrentVersion only (no major/minor numbers), everything installed
 win ws2012r2 qcow2 dos - -- product="Windows Server 2012 R2 Standard" build=9600 version=6.3 major= \
-    edition=ServerStandard host=WS2012R2
+    edition=ServerStandard host=WS2012R2 mounted=C=mbr:0x1badcafe:$WIN_OFFSET,D=mbr:0x0000abcd:1048576
 check ws2012r2 ws2012r2.qcow2 0 "" "${MBR[@]}" os.version=6.3 os.build=9600 "os.release=Windows Server 2012 R2" \
     "os.pretty_name=Windows Server 2012 R2 Standard" os.edition=ServerStandard os.installation_type=Server \
     os.arch=x86_64 os.bits=64 os.hostname=WS2012R2 windows.control_set=ControlSet001 \
     windows.virtio.viostor.start=0 windows.virtio_disk_at_boot=true windows.virtio_net=true \
-    cloud_init.installed=true cloud_init.enabled=true image.format=qcow2
+    cloud_init.installed=true cloud_init.enabled=true image.format=qcow2 windows.drives.0.letter=C: \
+    windows.drives.0.device=2 windows.drives.1.letter=D: windows.drives.1.device=None
+
+# MountedDevices puts C: on another disk
+win ws2016-otherdisk qcow2 dos - -- product="Windows Server 2016 Standard" build=14393 \
+    mounted=C=mbr:0x0000abcd:$WIN_OFFSET
+check ws2016-otherdisk ws2016-otherdisk.qcow2 0 SystemDriveNotOnDisk windows.drives.0.device=None \
+    "windows.drives.0.id=mbr 0x0000abcd offset $WIN_OFFSET"
 
 # Server 2012 in a vmdk, the system root spelled WINDOWS/system32 (lookups ignore case)
 win ws2012 vmdk dos - -- product="Windows Server 2012 Datacenter" build=9200 version=6.2 major= root=WINDOWS host=WS2012
@@ -299,9 +327,10 @@ win ws2022-cbdir vmdk dos - -- product="Windows Server 2022 Standard" build=2034
 check ws2022-cbdir ws2022-cbdir.vmdk 0 CloudInitNotEnabled cloud_init.installed=true cloud_init.enabled=false
 
 # Server 2022 on GPT with an EFI system partition
-win ws2022-gpt qcow2 gpt - -- product="Windows Server 2022 Datacenter" build=20348
+win ws2022-gpt qcow2 gpt - -- product="Windows Server 2022 Datacenter" build=20348 mounted=C=gpt:$GPT_WIN_UUID
 check ws2022-gpt ws2022-gpt.qcow2 1 WindowsPartitioningUnsupported,GptPartitionTable,EfiBoot partition_table=gpt \
-    os.root=2 os.type=windows "os.release=Windows Server 2022"
+    os.root=2 os.type=windows "os.release=Windows Server 2022" windows.drives.0.device=2 \
+    "windows.drives.0.id=gpt $GPT_WIN_UUID"
 
 # a client edition (Windows 10 Pro): a warning
 win win10 qcow2 dos - -- "product=Windows 10 Pro" build=19045 edition=Professional type=Client host=DESKTOP-1
@@ -333,6 +362,7 @@ grep -q '^drivers:    virtio viostor=boot vioscsi=absent netkvm=manual$' ws2012r
     fail "ws2012r2: text drivers: $(grep drivers ws2012r2.txt)"
 grep -q '^cloudbase-init: installed, enabled (service cloudbase-init, /Program Files/Cloudbase Solutions/Cloudbase-Init, ' \
     ws2012r2.txt || fail "ws2012r2: text cloudbase-init: $(grep cloudbase ws2012r2.txt)"
+grep -q '^letters:    C:=2 D:=(not on this image)$' ws2012r2.txt || fail "ws2012r2: text letters: $(grep letters ws2012r2.txt)"
 
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "ok: check_windows"

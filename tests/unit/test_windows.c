@@ -97,12 +97,41 @@ static void test_release(void **state)
     assert_null(insp_windows_release(1, false));
 }
 
+static void test_mounted_devices(void **state)
+{
+    (void)state;
+    insp_mounted_device m;
+    uint8_t mbr[12];
+    test_put_le32(mbr, 0, 0x1badcafe);
+    test_put_le64(mbr, 4, 17825792);
+    insp_parse_mounted_device(mbr, sizeof mbr, &m);
+    assert_int_equal(m.kind, INSP_MOUNTED_MBR);
+    assert_int_equal(m.disk_signature, 0x1badcafe);
+    assert_int_equal(m.offset, 17825792);
+    insp_parse_mounted_device(mbr, 11, &m); /* one byte short */
+    assert_int_equal(m.kind, INSP_MOUNTED_OTHER);
+    /* 6b2a4c3e-1f00-4d1a-9c55-0123456789ab, as a GPT entry stores it */
+    static const uint8_t gpt[24] = {'D', 'M', 'I', 'O', ':', 'I', 'D', ':', 0x3e, 0x4c, 0x2a, 0x6b, 0x00, 0x1f,
+                                    0x1a, 0x4d, 0x9c, 0x55, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab};
+    insp_parse_mounted_device(gpt, sizeof gpt, &m);
+    assert_int_equal(m.kind, INSP_MOUNTED_GPT);
+    assert_string_equal(m.guid, "6b2a4c3e-1f00-4d1a-9c55-0123456789ab");
+    uint8_t bad[24];
+    memcpy(bad, gpt, sizeof bad);
+    bad[4] = '-';
+    insp_parse_mounted_device(bad, sizeof bad, &m);
+    assert_int_equal(m.kind, INSP_MOUNTED_OTHER);
+    insp_parse_mounted_device(gpt, 8, &m);
+    assert_int_equal(m.kind, INSP_MOUNTED_OTHER);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pe_good),
         cmocka_unit_test(test_pe_broken),
         cmocka_unit_test(test_release),
+        cmocka_unit_test(test_mounted_devices),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
