@@ -23,41 +23,9 @@
 
 #include "imgprobe/imgprobe.h"
 #include "imgprobe/inspect.h"
+#include "harness_support.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond, what)                                                                          \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: invariant broken: %s (%s)\n", __FILE__, __LINE__, #cond, what); \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static long live_blocks;
-
-static void *count_alloc(void *o, size_t n)
-{
-    (void)o;
-    void *p = malloc(n);
-    live_blocks += p != NULL;
-    return p;
-}
-
-static void *count_realloc(void *o, void *p, size_t n)
-{
-    (void)o;
-    void *q = realloc(p, n);
-    live_blocks += p == NULL && q != NULL;
-    return q;
-}
-
-static void count_free(void *o, void *p)
-{
-    (void)o;
-    live_blocks -= p != NULL;
-    free(p);
-}
 
 static bool known_device(const imgp_inspection_info *in, const char *dev)
 {
@@ -108,8 +76,7 @@ static void check_info(const imgp_inspection_info *in)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    imgp_allocator allocator = {count_alloc, count_realloc, count_free, NULL};
-    imgp_ctx *ctx = imgp_ctx_new(&allocator);
+    imgp_ctx *ctx = imgp_ctx_new(&fuzz_counting_allocator);
     if (!ctx)
         return 0;
     imgp_ctx_set_limit(ctx, IMGP_LIMIT_TABLE_BYTES, 16u << 20);
@@ -134,6 +101,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     imgp_ctx_free(ctx);
-    CHECK(live_blocks == 0, "allocations through the context leaked");
+    CHECK(fuzz_live_blocks == 0, "allocations through the context leaked");
     return 0;
 }
