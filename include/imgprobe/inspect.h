@@ -130,6 +130,10 @@ typedef struct imgp_windows_facts {
     imgp_windows_driver virtio[IMGP_WIN_DRIVER_COUNT];
     bool virtio_disk_at_boot; /* viostor or vioscsi: file present and service Start 0 */
     bool virtio_net;          /* netkvm: file or service present */
+    /* virtio devices (PCI vendor 1AF4) the driver store knows: SYSTEM hive's
+     * DriverDatabase\DeviceIds\PCI\VEN_1AF4* (Windows 8 / 2012 on), and the
+     * control set's Control\CriticalDeviceDatabase\pci#ven_1af4* (older) */
+    unsigned driver_store_ids, critical_device_ids;
 } imgp_windows_facts;
 
 typedef struct imgp_boot {

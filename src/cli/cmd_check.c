@@ -93,8 +93,9 @@ static void windows_text(const imgp_inspection_info *in)
            os->build ? os->build : "unknown", os->edition ? os->edition : "unknown",
            os->installation_type ? os->installation_type : "installation type unknown", w->system_root,
            w->control_set ? w->control_set : "no control set");
-    printf("drivers:    virtio viostor=%s vioscsi=%s netkvm=%s\n", win_drv_state(&w->virtio[IMGP_WIN_VIOSTOR]),
-           win_drv_state(&w->virtio[IMGP_WIN_VIOSCSI]), win_drv_state(&w->virtio[IMGP_WIN_NETKVM]));
+    printf("drivers:    virtio viostor=%s vioscsi=%s netkvm=%s; PCI 1AF4 ids: %u in the driver store, %u critical\n", win_drv_state(&w->virtio[IMGP_WIN_VIOSTOR]),
+           win_drv_state(&w->virtio[IMGP_WIN_VIOSCSI]), win_drv_state(&w->virtio[IMGP_WIN_NETKVM]),
+           w->driver_store_ids, w->critical_device_ids);
     if (w->ndrives) {
         printf("letters:   ");
         for (size_t i = 0; i < w->ndrives; i++)
@@ -129,7 +130,10 @@ static void text_report(const char *image, const imgp_inspection_info *in)
             if (strcmp(in->filesystems[i].role, "root") == 0 && os->root_device &&
                 strcmp(in->filesystems[i].device, os->root_device) == 0)
                 printf("root:       %s on %s, %s free of %s\n", in->filesystems[i].type, os->root_device,
-                       cli_human_size(in->filesystems[i].free_bytes, h1, sizeof h1),
+                       /* the NTFS driver does not count free clusters */
+                       strcmp(in->filesystems[i].type, "ntfs") == 0
+                           ? "unknown"
+                           : cli_human_size(in->filesystems[i].free_bytes, h1, sizeof h1),
                        cli_human_size(in->filesystems[i].total_bytes, h2, sizeof h2));
     }
     if (in->boot.loader)
@@ -266,6 +270,8 @@ static void json_report(json_writer *w, const imgp_image *img, const imgp_inspec
             json_object_end(w);
         }
         json_array_end(w);
+        json_kv_uint(w, "driver_store_ids", in->windows.driver_store_ids);
+        json_kv_uint(w, "critical_device_ids", in->windows.critical_device_ids);
         json_kv_bool(w, "virtio_disk_at_boot", in->windows.virtio_disk_at_boot);
         json_kv_bool(w, "virtio_net", in->windows.virtio_net);
         json_object_end(w);

@@ -343,6 +343,30 @@ static int mounted_value(void *arg, const imgp_regf_value *v)
     return 0;
 }
 
+typedef struct prefix_count {
+    const char *prefix;
+    unsigned n;
+} prefix_count;
+
+static int count_prefixed(void *arg, imgp_regf_key child, const char *name)
+{
+    (void)child;
+    prefix_count *c = arg;
+    c->n += strncasecmp(name, c->prefix, strlen(c->prefix)) == 0;
+    return 0;
+}
+
+/* How many subkeys of @p path (below @p from) start with @p prefix, ignoring case. */
+static unsigned count_subkeys(imgp_inspection *insp, imgp_regf *h, imgp_regf_key from, const char *path,
+                              const char *prefix)
+{
+    imgp_regf_key k;
+    prefix_count c = {prefix, 0};
+    if (reg_key(insp, h, from, path, &k) && imgp_regf_subkeys(h, k, count_prefixed, &c) != IMGP_OK)
+        imgp_ctx_clear(insp->ctx);
+    return c.n;
+}
+
 /* MountedDevices: the drive letters, and whether C: is on this disk. */
 static void read_mounted_devices(imgp_inspection *insp, imgp_regf *h, const char *path)
 {
@@ -392,6 +416,8 @@ static void read_system(imgp_inspection *insp, const char *sysroot, const char *
     }
     wf->control_set = insp_str(insp, name);
     read_mounted_devices(insp, h, path);
+    wf->driver_store_ids = count_subkeys(insp, h, imgp_regf_root(h), "DriverDatabase\\DeviceIds\\PCI", "VEN_1AF4");
+    wf->critical_device_ids = count_subkeys(insp, h, cs, "Control\\CriticalDeviceDatabase", "pci#ven_1af4");
     imgp_regf_key k;
     if (reg_key(insp, h, cs, "Control\\ComputerName\\ComputerName", &k))
         insp->info.os.hostname = reg_str(insp, h, k, "ComputerName");

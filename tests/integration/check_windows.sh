@@ -119,6 +119,12 @@ def control_set(cs, real):
             start = spec[spec.index('s') + 1]
             r += ['[\\ControlSet%03d\\Services\\%s]' % (cs, drv), dw('Start', start), dw('Type', 1),
                   sz('ImagePath', 'System32\\drivers\\%s.sys' % drv), '']
+    # the critical device database (before Windows 8) names each virtio device's service
+    for drv, dev in (('viostor', '1001'), ('vioscsi', '1004'), ('netkvm', '1000')):
+        if real and 'f' in o[drv]:
+            r += ['[\\ControlSet%03d\\Control\\CriticalDeviceDatabase\\pci#ven_1af4&dev_%s&subsys_00021af4]' % (cs, dev),
+                  sz('Service', drv), '']
+    r += ['[\\ControlSet%03d\\Control\\CriticalDeviceDatabase\\pci#ven_8086&dev_100e]' % cs, sz('Service', 'E1G60'), '']
     if real and 's' in o['cloudbase']:
         r += ['[\\ControlSet%03d\\Services\\cloudbase-init]' % cs, dw('Start', 2), dw('Type', 16),
               sz('ImagePath', '"C:\\Program Files\\Cloudbase Solutions\\Cloudbase-Init\\bin\\OpenStackService.exe"'), '']
@@ -145,6 +151,13 @@ mounted.append('')
 cur = int(o['current'])
 sysl = ['[\\Select]', dw('Current', cur), dw('Default', cur), dw('LastKnownGood', 3 - cur), '']
 sysl += control_set(cur, True) + control_set(3 - cur, False) + mounted
+# the driver store (Windows 8 / 2012 on): DriverDatabase\DeviceIds\<bus>\<hardware id> = the inf files
+store = [('8086', '100E', 'net1ic64.inf')]
+store += [('1AF4', dev, drv + '.inf') for drv, dev in (('viostor', '1001'), ('vioscsi', '1004'), ('netkvm', '1000'))
+          if 'f' in o[drv]]
+for ven, dev, inf in store:
+    sysl += ['[\\DriverDatabase\\DeviceIds\\PCI\\VEN_%s&DEV_%s&SUBSYS_0002%s&REV_00]' % (ven, dev, ven),
+             '"%s"=hex:01,ff,00,00' % inf, '']
 system = hive(sysl)
 
 root = '/' + o['root']
@@ -283,7 +296,8 @@ check ws2012r2 ws2012r2.qcow2 0 "" "${MBR[@]}" os.version=6.3 os.build=9600 "os.
     os.arch=x86_64 os.bits=64 os.hostname=WS2012R2 windows.control_set=ControlSet001 \
     windows.virtio.viostor.start=0 windows.virtio_disk_at_boot=true windows.virtio_net=true \
     cloud_init.installed=true cloud_init.enabled=true image.format=qcow2 windows.drives.0.letter=C: \
-    windows.drives.0.device=2 windows.drives.1.letter=D: windows.drives.1.device=None
+    windows.drives.0.device=2 windows.drives.1.letter=D: windows.drives.1.device=None \
+    windows.driver_store_ids=2 windows.critical_device_ids=2
 
 # MountedDevices puts C: on another disk
 win ws2016-otherdisk qcow2 dos - -- product="Windows Server 2016 Standard" build=14393 \
@@ -305,7 +319,8 @@ check ws2016 ws2016.vpc 0 "" "${MBR[@]}" os.version=10.0 os.build=14393 "os.rele
 # Server 2019 without any virtio driver
 win ws2019-novirtio vmdk dos - -- viostor= netkvm= host=WS2019
 check ws2019-novirtio ws2019-novirtio.vmdk 1 VirtioNotInstall "${MBR[@]}" os.build=17763 \
-    "os.release=Windows Server 2019" windows.virtio_disk_at_boot=false windows.virtio_net=false
+    "os.release=Windows Server 2019" windows.virtio_disk_at_boot=false windows.virtio_net=false \
+    windows.driver_store_ids=0 windows.critical_device_ids=0
 
 # Server 2019: viostor's file and service, but the service starts on demand (3); netkvm's service only
 win ws2019-demand qcow2 dos - -- viostor=fs3 netkvm=s3
@@ -358,10 +373,12 @@ check ws2019-hiber ws2019-hiber.qcow2 0 NtfsDirty,WindowsHibernated "${MBR[@]}"
 "$IMGPROBE" check ws2012r2.qcow2 >ws2012r2.txt || fail "ws2012r2: text report exit $?"
 grep -q '^windows:    Windows Server 2012 R2, build 9600, edition ServerStandard, Server; /Windows, ControlSet001$' \
     ws2012r2.txt || fail "ws2012r2: text: $(cat ws2012r2.txt)"
-grep -q '^drivers:    virtio viostor=boot vioscsi=absent netkvm=manual$' ws2012r2.txt ||
+grep -q '^drivers:    virtio viostor=boot vioscsi=absent netkvm=manual; PCI 1AF4 ids: 2 in the driver store, 2 critical$' \
+    ws2012r2.txt ||
     fail "ws2012r2: text drivers: $(grep drivers ws2012r2.txt)"
 grep -q '^cloudbase-init: installed, enabled (service cloudbase-init, /Program Files/Cloudbase Solutions/Cloudbase-Init, ' \
     ws2012r2.txt || fail "ws2012r2: text cloudbase-init: $(grep cloudbase ws2012r2.txt)"
+grep -q '^root:       ntfs on 2, unknown free of 320 MiB$' ws2012r2.txt || fail "ws2012r2: text root: $(grep root: ws2012r2.txt)"
 grep -q '^letters:    C:=2 D:=(not on this image)$' ws2012r2.txt || fail "ws2012r2: text letters: $(grep letters ws2012r2.txt)"
 
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
