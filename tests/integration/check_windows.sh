@@ -9,8 +9,9 @@
 # (bootmgr, Boot/BCD) on an MBR disk, one on GPT with an EFI system
 # partition, in qcow2, vhd and vmdk: Server 2008, 2012, 2012 R2, 2016, 2019,
 # 2022 and a client edition, with and without each virtio piece and
-# cloudbase-init, a hibernated and dirty volume. Each asserts the exact set
-# of error and warning codes, the exit status and the identity fields.
+# cloudbase-init, a hibernated and dirty volume, a BitLocker volume, drive
+# letters (MountedDevices) on this disk and on another. Each asserts the exact
+# set of error and warning codes, the exit status and the identity fields.
 set -euo pipefail
 : "${IMGPROBE:?}" "${SRCDIR:?}"
 PY=/usr/bin/python3
@@ -238,6 +239,9 @@ win() {
         dd if=reserved.fs of="$name.raw" bs=1M seek=1 conv=notrunc,sparse status=none
     fi
     dd if="$name.fs" of="$name.raw" bs=1M seek=$((1 + RESERVED_MB)) conv=notrunc,sparse status=none
+    # a BitLocker volume (its Vista signature) where the NTFS boot sector was
+    [ "$dirty" = bitlocker ] && printf '\xeb\x52\x90-FVE-FS-' |
+        dd of="$name.raw" bs=1 seek="$WIN_OFFSET" conv=notrunc status=none
     rm -f "$name.fs"
     qemu-img convert -O "$fmt" "$name.raw" "$name.$fmt"
     rm -f "$name.raw"
@@ -368,6 +372,11 @@ check ws2016-arch ws2016-arch.qcow2 0 WindowsArchMismatch os.arch=x86_64
 # hibernated (hiberfil.sys 'HIBR') and dirty
 win ws2019-hiber qcow2 dos dirty -- hiber=1
 check ws2019-hiber ws2019-hiber.qcow2 0 NtfsDirty,WindowsHibernated "${MBR[@]}"
+
+# the Windows volume encrypted with BitLocker: named, and no root to inspect
+win ws2019-bitlocker qcow2 dos bitlocker -- host=WS2019
+check ws2019-bitlocker ws2019-bitlocker.qcow2 1 EncryptedVolume,RootPartitionNotFound os.type=unknown \
+    filesystems.0.role=boot partitions.1.content=BitLocker
 
 # the text report names the release, the drivers and cloudbase-init
 "$IMGPROBE" check ws2012r2.qcow2 >ws2012r2.txt || fail "ws2012r2: text report exit $?"
