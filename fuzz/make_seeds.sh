@@ -658,6 +658,26 @@ if command -v "$py" >/dev/null && command -v cpio >/dev/null && command -v mkfs.
     done
 fi
 
+# ---- check: a Windows system volume (make_win_tree.py: hives, cmd.exe, drivers) ----
+# on NTFS in partition 1 of an MBR disk (raw and qcow2), when libntfs-3g and hivex are there
+wgen=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tests/integration" && pwd)
+if command -v "$py" >/dev/null && command -v mkntfs >/dev/null && command -v hivexregedit >/dev/null &&
+    command -v cc >/dev/null && pkg-config --exists libntfs-3g 2>/dev/null; then
+    w=$work/win
+    mkdir -p "$w"
+    # shellcheck disable=SC2046
+    if cc -O1 -o "$w/gen" "$wgen/ntfs_gen.c" $(pkg-config --cflags --libs libntfs-3g) 2>/dev/null &&
+        (cd "$w" && "$py" "$wgen/make_win_tree.py" ws2019 mounted=C=mbr:0x1badcafe:1048576) &&
+        truncate -s 4M "$w/fs" && mkntfs -q -F -f "$w/fs" >/dev/null 2>&1 && (cd "$w" && ./gen fs <ws2019.cmds); then
+        truncate -s 6M "$w/disk.raw"
+        printf 'label: dos\nlabel-id: 0x1badcafe\nstart=2048, size=8192, type=7\n' | sfdisk -q "$w/disk.raw" 2>/dev/null &&
+            dd if="$w/fs" of="$w/disk.raw" bs=512 seek=2048 conv=notrunc status=none &&
+            cp "$w/disk.raw" "$out/check/windows-mbr.raw"
+        command -v qemu-img >/dev/null && [ -f "$out/check/windows-mbr.raw" ] &&
+            qemu-img convert -O qcow2 "$w/disk.raw" "$out/check/windows-mbr.qcow2"
+    fi
+fi
+
 # ---- probe: every seed, since detection comes first there ----
 for t in qcow2 vhd vmdk vmdk_desc; do
     cp "$out/$t"/* "$out/probe/"
