@@ -34,14 +34,18 @@ fi
 work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/imgprobe-bench-check.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
+# BENCH_IMAGE: bench that image instead (bench_check_windows.sh builds one)
 tree=${IMGPROBE_DEBOOTSTRAP_CACHE:-}
-if [ -n "$tree" ] && [ -e "$tree/.imgprobe-complete" ]; then
+if [ -n "${BENCH_IMAGE:-}" ]; then
+    img=$BENCH_IMAGE
+elif [ -n "$tree" ] && [ -e "$tree/.imgprobe-complete" ]; then
     what="debootstrap Debian 12 ($tree)"
 else
     tree=$work/tree
     what="generated Debian 12 tree (make_os_tree.py)"
     "$PY" "$root/tests/integration/make_os_tree.py" "$tree" debian12
 fi
+if [ -z "${BENCH_IMAGE:-}" ]; then
 size_mb=$(( $(du -sm "$tree" | cut -f1) * 2 + 512 ))
 echo "building the image of the $what: ${size_mb} MiB filesystem ..."
 mkfs.ext4 -q -F -d "$tree" "$work/root.fs" "${size_mb}M"
@@ -52,6 +56,7 @@ rm -f "$work/root.fs"
 img=$work/disk.qcow2
 qemu-img convert -O qcow2 "$work/disk.raw" "$img"
 rm -f "$work/disk.raw"
+fi
 
 best() {
     "$PY" - "$runs" "$@" <<'EOF'
