@@ -69,7 +69,7 @@ const char *insp_windows_release(unsigned build, bool server)
         unsigned build;
         const char *server, *client;
     } builds[] = {
-        {6002, "Windows Server 2008", "Windows Vista"}, {7601, "Windows Server 2008 R2", "Windows 7"},
+        {3790, "Windows Server 2003", "Windows XP x64"}, {6002, "Windows Server 2008", "Windows Vista"}, {7601, "Windows Server 2008 R2", "Windows 7"},
         {9200, "Windows Server 2012", "Windows 8"},     {9600, "Windows Server 2012 R2", "Windows 8.1"},
         {14393, "Windows Server 2016", NULL},           {17763, "Windows Server 2019", NULL},
         {20348, "Windows Server 2022", NULL},           {26100, "Windows Server 2025", NULL},
@@ -135,19 +135,62 @@ static bool is_ntfs(imgp_inspection *insp, imgp_view *v)
     return insp_lookup(insp, v, "/", false, false, &n, &st) && strcmp(imgp_fs_get_info(n.fs)->type, "ntfs") == 0;
 }
 
+static bool holds_system(imgp_inspection *insp, imgp_view *v, const char *root)
+{
+    char p[320];
+    snprintf(p, sizeof p, "%s/System32/config", root);
+    if (!is_dir(insp, v, p))
+        return false;
+    snprintf(p, sizeof p, "%s/System32/cmd.exe", root);
+    return is_file(insp, v, p);
+}
+
+/*
+ * The directory boot.ini's default= names (NT to 2003): the ARC path's
+ * tail, "multi(0)disk(0)rdisk(0)partition(1)\WINDOWS" -> "/WINDOWS", into
+ * @p out; false when there is none.
+ */
+static bool boot_ini_root(imgp_inspection *insp, imgp_view *v, char *out, size_t cap)
+{
+    char *buf;
+    size_t len;
+    if (insp_read(insp, v, "/boot.ini", false, 64 * 1024, &buf, &len, NULL) != IMGP_OK) {
+        imgp_ctx_clear(insp->ctx);
+        return false;
+    }
+    bool found = false;
+    for (char *line = buf; line && *line && !found; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (strncasecmp(line, "default=", 8) != 0)
+            continue;
+        const char *end = line + strcspn(line, "\r\n");
+        const char *paren = NULL;
+        for (const char *p = line; p < end; p++)
+            if (*p == ')')
+                paren = p;
+        if (!paren || paren + 1 >= end || paren[1] != '\\')
+            break;
+        size_t n = (size_t)(end - paren - 1);
+        if (n >= cap || n > 200)
+            break;
+        for (size_t i = 0; i < n; i++)
+            out[i] = paren[1 + i] == '\\' ? '/' : paren[1 + i];
+        out[n] = '\0';
+        found = n > 1;
+    }
+    imgp_free(insp->ctx, buf);
+    return found;
+}
+
 /* The system root holding System32, System32/config and System32/cmd.exe, or NULL. */
 static const char *system_root(imgp_inspection *insp, imgp_view *v)
 {
     static const char *const roots[] = {"/Windows", "/WINNT"};
-    char p[64];
-    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
-        snprintf(p, sizeof p, "%s/System32/config", roots[i]);
-        if (!is_dir(insp, v, p))
-            continue;
-        snprintf(p, sizeof p, "%s/System32/cmd.exe", roots[i]);
-        if (is_file(insp, v, p))
+    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++)
+        if (holds_system(insp, v, roots[i]))
             return roots[i];
-    }
+    char named[256];
+    if (boot_ini_root(insp, v, named, sizeof named) && holds_system(insp, v, named))
+        return insp_str(insp, named);
     return NULL;
 }
 

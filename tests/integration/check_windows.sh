@@ -222,6 +222,12 @@ win ws2008 qcow2 dos - -- "product=Windows Server (R) 2008 Standard" build=6002 
 check ws2008 ws2008.qcow2 0 UnsupportedWindowsVersion os.arch=i386 os.bits=32 os.version=6.0 \
     "os.release=Windows Server 2008"
 
+# Server 2003 in a system root only boot.ini names
+win ws2003 vmdk dos - -- "product=Microsoft Windows Server 2003" build=3790 version=5.2 major= root=WinSrv \
+    bootini=1 machine=0x14c arch=x86
+check ws2003 ws2003.vmdk 0 UnsupportedWindowsVersion os.root=2 windows.system_root=/WinSrv os.version=5.2 \
+    "os.release=Windows Server 2003" os.arch=i386
+
 # cmd.exe says AMD64 but the registry says x86
 win ws2016-arch qcow2 dos - -- product="Windows Server 2016 Standard" build=14393 arch=x86
 check ws2016-arch ws2016-arch.qcow2 0 WindowsArchMismatch os.arch=x86_64

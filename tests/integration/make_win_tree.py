@@ -11,7 +11,8 @@ host, current (Select\Current), viostor/vioscsi/netkvm (f: file, s<N>:
 service with Start N, e.g. "fs0"), cloudbase (s: service, d: folder, u:
 uninstall entry), root (the system root's spelling), hiber (1: hiberfil.sys
 says HIBR), mounted (MountedDevices: LETTER=mbr:SIGNATURE:OFFSET or
-LETTER=gpt:GUID, comma-separated).
+LETTER=gpt:GUID, comma-separated), bootini (1: a /boot.ini whose default= names
+the system root, as NT to 2003 had).
 """
 import os, struct, subprocess, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'support'))
@@ -22,7 +23,7 @@ name = sys.argv[1]
 o = dict(product='Windows Server 2019 Datacenter', build='17763', version='6.3', major='10', minor='0',
          edition='ServerDatacenter', type='Server', machine='0x8664', arch='AMD64', host='WIN-TEST',
          current='1', viostor='fs0', vioscsi='', netkvm='fs3', cloudbase='sdu', root='Windows', hiber='0',
-         mounted='')
+         mounted='', bootini='0')
 for kv in sys.argv[2:]:
     k, _, v = kv.partition('=')
     assert k in o, k
@@ -154,6 +155,10 @@ if 'd' in o['cloudbase']:
     for p in (cb, cb + '/Cloudbase-Init', cb + '/Cloudbase-Init/conf', cb + '/Cloudbase-Init/bin'):
         d(p)
     f(cb + '/Cloudbase-Init/conf/cloudbase-init.conf', b'[DEFAULT]\r\nusername=Admin\r\n')
+if o['bootini'] == '1':
+    f('/boot.ini', ('[boot loader]\r\ntimeout=30\r\ndefault=multi(0)disk(0)rdisk(0)partition(2)\\%s\r\n'
+                    '[operating systems]\r\nmulti(0)disk(0)rdisk(0)partition(2)\\%s="Windows Server 2003" /fastdetect\r\n'
+                    % (o['root'], o['root'])).encode())
 if o['hiber'] == '1':
     f('/hiberfil.sys', b'HIBR' + bytes(4092))
 open(name + '.cmds', 'w').write(''.join('\t'.join(c) + '\n' for c in cmds))

@@ -95,6 +95,7 @@ static void test_release(void **state)
     assert_string_equal(insp_windows_release(22000, false), "Windows 11");
     assert_string_equal(insp_windows_release(9600, false), "Windows 8.1");
     assert_null(insp_windows_release(1, false));
+    assert_string_equal(insp_windows_release(3790, true), "Windows Server 2003");
 }
 
 static void test_mounted_devices(void **state)
