@@ -130,7 +130,8 @@ static void root_rules(imgp_inspection *insp, const insp_os_module *os)
                 o += (size_t)w;
         }
         insp_finding(insp, IMGP_CODE_ROOT_PARTITION_NOT_FOUND, IMGP_SEVERITY_ERROR,
-                     "Export the disk that holds the operating system's root filesystem (ext2/3/4 or XFS for Linux).",
+                     "Export the disk that holds the operating system's root filesystem (ext2/3/4 or XFS for "
+                     "Linux, NTFS for Windows), unencrypted and on a plain partition (not LDM or Storage Spaces).",
                      insp->nfs ? "no root filesystem among the filesystems found: %s"
                                : "no filesystem imgprobe can read on the disk%s",
                      seen);
