@@ -137,9 +137,8 @@ static void text_report(const char *image, const imgp_inspection_info *in)
                        cli_human_size(in->filesystems[i].total_bytes, h2, sizeof h2));
     }
     if (in->boot.loader)
-        printf("boot:       %s (%s), default \"%s\"%s%s\n", in->boot.loader, in->boot.config,
-               in->boot.default_entry ? in->boot.default_entry : "", in->boot.efi ? ", EFI" : "",
-               in->boot.cmdline ? "" : "");
+        printf("boot:       %s (%s), default \"%s\"%s\n", in->boot.loader, in->boot.config,
+               in->boot.default_entry ? in->boot.default_entry : "", in->boot.efi ? ", EFI" : "");
     for (size_t i = 0; i < in->nkernels; i++) {
         const imgp_kernel *k = &in->kernels[i];
         printf("kernel:     %s%s: virtio blk=%s scsi=%s net=%s pci=%s", k->version, k->is_default ? " (default)" : "",
