@@ -189,7 +189,7 @@ static const imgp_partition *find_part(const imgp_volume_info *vi, const char *w
         else if (strcmp(what, "partuuid") == 0) {
             hit = !p->is_logical_volume && eq_nocase(p->uuid, value);
             /* MBR: PARTUUID=<disk signature>-<partition number, 2 hex digits> */
-            if (!hit && strcmp(vi->scheme, "mbr") == 0 && vi->disk_id && p != &vi->disk) {
+            if (!hit && strcmp(vi->scheme, "mbr") == 0 && vi->disk_id && p != &vi->disk && !p->is_logical_volume) {
                 char want[64];
                 snprintf(want, sizeof want, "%s-%02x",
                          strncmp(vi->disk_id, "0x", 2) == 0 ? vi->disk_id + 2 : vi->disk_id,

@@ -596,8 +596,9 @@ static void kernel_virtio(imgp_inspection *insp, imgp_kernel *k)
         k->virtio[i].name = virtio_names[i];
     size_t len;
     char *buf;
-    if (k->config && (buf = read_text(insp, insp->view, k->config, !!strncmp(k->config, "/boot/", 6), 4u << 20,
-                                      &len))) {
+    /* /boot/config-V is on the real root; a modules-tree config in the deployment */
+    bool config_prefixed = k->config && strncmp(k->config, "/boot/", 6) != 0;
+    if (k->config && (buf = read_text(insp, insp->view, k->config, config_prefixed, 4u << 20, &len))) {
         for (size_t i = 0; i < IMGP_VIRTIO_COUNT; i++) {
             k->virtio[i].config = imgp_text_kconfig(buf, len, virtio_configs[i]);
             k->virtio[i].builtin |= k->virtio[i].config == 'y';

@@ -142,12 +142,11 @@ static void root_rules(imgp_inspection *insp, const insp_os_module *os)
         insp_finding(insp, "SeveralRoots", IMGP_SEVERITY_INFO, NULL, "%s", insp->info.os.root_choice);
     /* the NTFS driver does not count $Bitmap (its free_bytes is 0): free space unknown there */
     if (root->total_bytes && root->free_bytes < MIN_ROOT_FREE && strcmp(root->type, "ntfs") != 0) {
-        char a[32];
         insp_finding(insp, "LowDiskSpace", IMGP_SEVERITY_WARNING,
                      "Free space on the root filesystem (or grow it) before import: first boot writes logs and "
                      "cloud-init's state.",
-                     "the root filesystem (%s on %s) has %s free, under 250 MiB",
-                     root->type, root->device, gb(root->free_bytes, a, sizeof a));
+                     "the root filesystem (%s on %s) has %llu MiB free, under 250 MiB", root->type, root->device,
+                     (unsigned long long)(root->free_bytes >> 20));
     }
 }
 

@@ -192,8 +192,11 @@ def main():
         kdir = os.path.join(bootdir, 'ostree', 'fedora-coreos-4f1c0e2a9d')
         os.makedirs(kdir, exist_ok=True)
     write(kdir, 'vmlinuz-' + kver, os.urandom(65536))
-    write(bootdir if not ostree else moddir, 'config-' + kver if not ostree else 'config', '\n'.join(config) + '\n')
-    write(bootdir, 'System.map-' + kver, '0000000000000000 T _text\n') if not ostree else None
+    if ostree:  # ostree keeps the config in the modules tree, beside the kernel's modules
+        write(moddir, 'config', '\n'.join(config) + '\n')
+    else:
+        write(bootdir, 'config-' + kver, '\n'.join(config) + '\n')
+        write(bootdir, 'System.map-' + kver, '0000000000000000 T _text\n')
 
     # --- initramfs
     initrd = initrd_pat.format(v=kver)
