@@ -673,20 +673,6 @@ static int ext4_probe(const uint8_t *head, size_t len, uint64_t size)
     return IMGP_SCORE_MAGIC;
 }
 
-static imgp_ftype inode_type(uint16_t mode)
-{
-    switch (mode & EXT4_S_IFMT) {
-    case EXT4_S_IFREG: return IMGP_FT_REG;
-    case EXT4_S_IFDIR: return IMGP_FT_DIR;
-    case EXT4_S_IFLNK: return IMGP_FT_SYMLINK;
-    case EXT4_S_IFCHR: return IMGP_FT_CHR;
-    case EXT4_S_IFBLK: return IMGP_FT_BLK;
-    case EXT4_S_IFIFO: return IMGP_FT_FIFO;
-    case EXT4_S_IFSOCK: return IMGP_FT_SOCK;
-    default: return IMGP_FT_UNKNOWN;
-    }
-}
-
 static imgp_status ext4_stat(imgp_fs *f, imgp_ino ino, imgp_stat *st)
 {
     ext4_fs *fs = (ext4_fs *)f;
@@ -694,7 +680,7 @@ static imgp_status ext4_stat(imgp_fs *f, imgp_ino ino, imgp_stat *st)
     imgp_status s = ext4_read_inode(fs, ino, &in);
     if (s != IMGP_OK)
         return s;
-    st->type = inode_type(in.mode);
+    st->type = imgp_fs_mode_type(in.mode);
     if (st->type == IMGP_FT_UNKNOWN)
         return ext4_fail(fs, IMGP_ERR_CORRUPT, "inode %llu: mode 0%o has no file type%s", (unsigned long long)ino,
                          (unsigned)in.mode, in.links == 0 ? " (not in use)" : "");
@@ -854,7 +840,7 @@ static imgp_status mount_fs(ext4_fs *fs)
     ext4_inode root;
     if ((st = ext4_read_inode(fs, EXT4_ROOT_INO, &root)) != IMGP_OK)
         return st;
-    if (inode_type(root.mode) != IMGP_FT_DIR)
+    if (imgp_fs_mode_type(root.mode) != IMGP_FT_DIR)
         return ext4_fail(fs, IMGP_ERR_CORRUPT, "root inode %u is not a directory (mode 0%o)", EXT4_ROOT_INO,
                          (unsigned)root.mode);
     return IMGP_OK;
