@@ -145,50 +145,30 @@ static imgp_status walk_dir(ext4_fs *fs, const ext4_inode *in, imgp_readdir_fn f
     return st;
 }
 
-static bool is_dot_or_dotdot(const imgp_dirent *e)
-{
-    return (e->name_len == 1 && e->name[0] == '.') || (e->name_len == 2 && e->name[0] == '.' && e->name[1] == '.');
-}
-
-/* Counting the entries passed on, against IMGP_LIMIT_DIR_ENTRIES. */
+/* A listing or a lookup: the shared lister (dots left out, entries counted
+ * against IMGP_LIMIT_DIR_ENTRIES) and, for lookups, the name wanted. */
 typedef struct list_arg {
-    imgp_readdir_fn fn;
-    void *arg;
-    uint64_t count, limit;
-    bool over;
-    /* lookups */
+    imgp_fs_lister list;
     const char *name;
     size_t name_len;
     bool casefold, found;
     imgp_ino ino;
 } list_arg;
 
-static int pass_entry(void *arg, const imgp_dirent *e)
-{
-    list_arg *l = arg;
-    if (is_dot_or_dotdot(e))
-        return 0;
-    if (++l->count > l->limit) {
-        l->over = true;
-        return 1;
-    }
-    return l->fn(l->arg, e);
-}
-
 static imgp_status walk_counted(ext4_fs *fs, const ext4_inode *dir, list_arg *l)
 {
-    l->limit = imgp_ctx_limit(fs->base.ctx, IMGP_LIMIT_DIR_ENTRIES);
-    imgp_status st = walk_dir(fs, dir, pass_entry, l);
-    if (st == IMGP_OK && l->over)
+    l->list.limit = imgp_ctx_limit(fs->base.ctx, IMGP_LIMIT_DIR_ENTRIES);
+    imgp_status st = walk_dir(fs, dir, imgp_fs_list_entry, &l->list);
+    if (st == IMGP_OK && l->list.over)
         st = ext4_fail(fs, IMGP_ERR_LIMIT, "directory inode %llu has more than %llu entries",
-                       (unsigned long long)dir->ino, (unsigned long long)l->limit);
+                       (unsigned long long)dir->ino, (unsigned long long)l->list.limit);
     return st;
 }
 
 imgp_status ext4_readdir(imgp_fs *f, imgp_ino dir, imgp_readdir_fn fn, void *arg)
 {
     ext4_fs *fs = (ext4_fs *)f;
-    list_arg l = {.fn = fn, .arg = arg};
+    list_arg l = {.list = {.fn = fn, .arg = arg}};
     ext4_inode in;
     imgp_status st = ext4_read_inode(fs, dir, &in);
     return st != IMGP_OK ? st : walk_counted(fs, &in, &l);
@@ -275,8 +255,8 @@ static int match_entry(void *arg, const imgp_dirent *e)
 imgp_status ext4_lookup(imgp_fs *f, imgp_ino dir, const char *name, size_t len, imgp_ino *out)
 {
     ext4_fs *fs = (ext4_fs *)f;
-    list_arg l = {.fn = match_entry, .name = name, .name_len = len};
-    l.arg = &l;
+    list_arg l = {.list = {.fn = match_entry}, .name = name, .name_len = len};
+    l.list.arg = &l;
     ext4_inode in;
     imgp_status st = ext4_read_inode(fs, dir, &in);
     if (st != IMGP_OK)
