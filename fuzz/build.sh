@@ -14,10 +14,11 @@
 #   CC=clang CXX=clang++ CFLAGS="-fsanitize=address,undefined -fsanitize=fuzzer-no-link" \
 #   LIB_FUZZING_ENGINE=-fsanitize=fuzzer OUT=/tmp/out fuzz/build.sh
 #
-# Needs meson, ninja, pkg-config, zlib and libzstd (static archives are used
-# when present, so the fuzzers run without them), zip, and qemu-img/qemu-io
-# for the seeds (without them the seed corpora hold the raw seed and the
-# regression inputs only).
+# Needs meson, ninja, pkg-config, zlib, libzstd, liblzma and liblz4 (static
+# archives are used when present, so the fuzzers run without them), zip, and
+# for the seeds the tools make_seeds.sh uses (qemu-img/qemu-io, sfdisk,
+# mke2fs, mkfs.xfs, mkntfs, cpio and the compressors...; oss-fuzz/Dockerfile
+# lists them): a missing tool only leaves its seeds out.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,12 +40,13 @@ meson setup "$build" "$root" --buildtype=plain -Ddefault_library=static -Dtests=
     -Db_lundef=false >"$WORK/meson-setup.log" || { cat "$WORK/meson-setup.log" >&2; exit 1; }
 ninja -C "$build" libimgprobe_internal.a
 
-# zlib and zstd, static when the archives exist.
+# The libraries the library links (meson.build's lib_deps), static when their
+# archives exist so that the fuzzers run on a machine without them: pkg-config
+# name and library name.
 deps=()
-for lib in z zstd; do
-    archive=
-    for dir in $(pkg-config --variable=libdir "$([ $lib = z ] && echo zlib || echo libzstd)" 2>/dev/null) \
-        /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib; do
+for dep in zlib:z libzstd:zstd liblzma:lzma liblz4:lz4; do
+    pc=${dep%%:*} lib=${dep#*:} archive=
+    for dir in $(pkg-config --variable=libdir "$pc" 2>/dev/null) /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib; do
         if [ -f "$dir/lib$lib.a" ]; then
             archive=$dir/lib$lib.a
             break
@@ -72,8 +74,10 @@ harness_dict() { # TARGET: its dictionary, or nothing
     fi
 }
 
-seeds=$WORK/seeds
-bash "$root/fuzz/make_seeds.sh" "$seeds"
+# IMGPROBE_FUZZ_SEEDS: seeds make_seeds.sh has already written (.ci/run passes
+# the ones its meson test run made); otherwise they are made here.
+seeds=${IMGPROBE_FUZZ_SEEDS:-$WORK/seeds}
+[ -n "${IMGPROBE_FUZZ_SEEDS:-}" ] || bash "$root/fuzz/make_seeds.sh" "$seeds"
 
 for t in "${targets[@]}"; do
     obj=$WORK/fuzz-$t.o
@@ -82,7 +86,11 @@ for t in "${targets[@]}"; do
         $(harness_defines "$t") -c "$root/fuzz/$(harness_source "$t")" -o "$obj"
     $CXX $CXXFLAGS "$obj" "$build/libimgprobe_internal.a" $LIB_FUZZING_ENGINE "${deps[@]}" -o "$OUT/$t"
     dict=$(harness_dict "$t")
-    [ -z "$dict" ] || cp "$dict" "$OUT/$t.dict"
+    if [ -n "$dict" ]; then
+        cp "$dict" "$OUT/$t.dict"
+    else
+        echo "build.sh: warning: $t has no dictionary (fuzz/dict/$t.dict)" >&2
+    fi
 
     # Seed corpus: generated seeds and the committed regression inputs, flat.
     stage=$WORK/stage-$t
