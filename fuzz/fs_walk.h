@@ -3,8 +3,10 @@
  * mount a memory block device with one driver forced, check the info with
  * the harness's own rules, then walk the whole tree with bounded counts and
  * check the invariants each harness's header lists (readdir names, lookups
- * agreeing with readdir, reads of the right length and consistent in pieces,
- * readlink within the size, stat types in the enum).
+ * agreeing with readdir, path lookups through a view agreeing with the name
+ * lookups and giving a directory exactly when a trailing "/" asks for one,
+ * reads of the right length and consistent in pieces, readlink within the
+ * size, stat types in the enum).
  */
 #ifndef IMGP_FUZZ_FS_WALK_H
 #define IMGP_FUZZ_FS_WALK_H
@@ -22,7 +24,9 @@ enum {
     MAX_DIRS = 64,           /* directories listed */
     MAX_ENTRIES = 2048,      /* entries handled in all */
     READ_BYTES = 64 * 1024,  /* read from the start and the end of each file */
-    MAX_READ_TOTAL = 8 << 20 /* bytes read in all */
+    MAX_READ_TOTAL = 8 << 20, /* bytes read in all */
+    PATH_BYTES = 1024,        /* a directory's path; deeper ones get no path lookups */
+    MAX_PATH_CHECKS = 1024    /* entries looked up by path as well */
 };
 
 static void invariant_failed(const char *file, int line, const char *cond, const char *what)
@@ -61,6 +65,14 @@ typedef struct walk {
     size_t ndirs;
     size_t read_total;
     uint8_t *buf, *buf2;
+    /* Path lookups: each directory's path from the root ("" when it has none
+     * the view can take), and whether the view resolves it to that directory
+     * (not so under a duplicate name, which resolves to the first). */
+    imgp_view *view;
+    char (*paths)[PATH_BYTES];
+    bool path_usable;
+    size_t path_checks;
+    char *child_path;
 } walk;
 
 static int collect(void *arg, const imgp_dirent *e)
@@ -106,8 +118,68 @@ static void check_read(walk *w, imgp_ino ino, uint64_t size)
     CHECK(st == IMGP_OK && got == 0, "a read at the end returns bytes");
 }
 
-static void check_entry(walk *w, imgp_ino dir, size_t i)
+/* The path of entry @p e of the directory at @p dir_path in w->child_path, or false when it does not fit
+ * or the name holds what a path cannot ("/", NUL). */
+static bool child_path(walk *w, const char *dir_path, const entry *e)
 {
+    if (memchr(e->name, '/', e->len) || memchr(e->name, '\0', e->len))
+        return false;
+    size_t dl = strlen(dir_path);
+    if (dl == 0 || e->len + 2 > PATH_BYTES - dl)
+        return false;
+    size_t at = dl;
+    memcpy(w->child_path, dir_path, dl);
+    if (dir_path[dl - 1] != '/')
+        w->child_path[at++] = '/';
+    memcpy(w->child_path + at, e->name, e->len);
+    w->child_path[at + e->len] = '\0';
+    return true;
+}
+
+/*
+ * The view resolves the entry's path as the name lookup did: to the inode
+ * @p found (or fails when that inode does not stat, the view stats every
+ * component); with a trailing "/" it resolves a directory to itself and
+ * refuses anything else but a symlink, which it follows to a directory.
+ */
+static void check_path(walk *w, const char *dir_path, const entry *e, imgp_ino found)
+{
+    if (!w->path_usable || w->path_checks >= MAX_PATH_CHECKS || !child_path(w, dir_path, e))
+        return;
+    w->path_checks++;
+    imgp_stat sb;
+    imgp_status sst = imgp_fs_stat(w->fs, found, &sb);
+    imgp_node node;
+    imgp_status st = imgp_view_lookup(w->view, w->child_path, IMGP_LOOKUP_NOFOLLOW, &node);
+    if (sst != IMGP_OK) {
+        CHECK(st != IMGP_OK, "a path resolves to an inode that does not stat");
+        check_failure(w->ctx, st);
+        return;
+    }
+    CHECK(st == IMGP_OK, "a path lookup fails where the name lookups succeed");
+    CHECK(node.fs == w->fs && node.ino == found, "a path lookup finds another inode than the name lookups");
+
+    size_t len = strlen(w->child_path);
+    w->child_path[len] = '/';
+    w->child_path[len + 1] = '\0';
+    st = imgp_view_lookup(w->view, w->child_path, 0, &node);
+    if (sb.type == IMGP_FT_DIR) {
+        CHECK(st == IMGP_OK && node.ino == found, "a directory does not resolve with a trailing /");
+    } else if (sb.type != IMGP_FT_SYMLINK) {
+        CHECK(st == IMGP_ERR_INVALID_ARG, "a non-directory resolves with a trailing /");
+        check_failure(w->ctx, st);
+    } else if (st == IMGP_OK) {
+        imgp_stat tb;
+        CHECK(imgp_fs_stat(w->fs, node.ino, &tb) == IMGP_OK && tb.type == IMGP_FT_DIR,
+              "a symlink with a trailing / resolves to a non-directory");
+    } else {
+        check_failure(w->ctx, st);
+    }
+}
+
+static void check_entry(walk *w, size_t d, size_t i)
+{
+    imgp_ino dir = w->dirs[d];
     const entry *e = &w->entries[i];
     imgp_ino found;
     imgp_status st = imgp_fs_lookup_name(w->fs, dir, e->name, e->len, &found);
@@ -123,6 +195,7 @@ static void check_entry(walk *w, imgp_ino dir, size_t i)
     for (size_t j = 0; j <= first && !matched; j++)
         matched = w->entries[j].ino == found;
     CHECK(matched, "lookup returns an inode not listed under the name (or before it)");
+    check_path(w, w->paths[d], e, found);
 
     imgp_stat sb;
     st = imgp_fs_stat(w->fs, e->ino, &sb);
@@ -145,23 +218,40 @@ static void check_entry(walk *w, imgp_ino dir, size_t i)
         for (size_t j = 0; j < w->ndirs; j++)
             if (w->dirs[j] == e->ino)
                 return;
+        if (!w->path_usable || !child_path(w, w->paths[d], e))
+            w->child_path[0] = '\0';
+        memcpy(w->paths[w->ndirs], w->child_path, strlen(w->child_path) + 1);
         w->dirs[w->ndirs++] = e->ino;
     }
 }
 
 static void walk_fs(walk *w)
 {
-    w->dirs[w->ndirs++] = imgp_fs_get_info(w->fs)->root;
+    imgp_ino root = imgp_fs_get_info(w->fs)->root;
+    imgp_node node;
+    imgp_status st = imgp_view_lookup(w->view, "/", 0, &node);
+    CHECK(st == IMGP_OK && node.fs == w->fs && node.ino == root, "/ is not the root");
+    w->dirs[w->ndirs] = root;
+    memcpy(w->paths[w->ndirs++], "/", 2);
     size_t left = MAX_ENTRIES;
     for (size_t d = 0; d < w->ndirs && left > 0; d++) {
+        /* the path leads here unless a duplicate name came first */
+        w->path_usable = false;
+        if (w->paths[d][0] != '\0') {
+            size_t len = strlen(w->paths[d]);
+            memcpy(w->child_path, w->paths[d], len + 1);
+            if (w->child_path[len - 1] != '/')
+                memcpy(w->child_path + len, "/", 2);
+            w->path_usable = imgp_view_lookup(w->view, w->child_path, 0, &node) == IMGP_OK && node.ino == w->dirs[d];
+        }
         w->n = 0;
         w->budget = left;
-        imgp_status st = imgp_fs_readdir(w->fs, w->dirs[d], collect, w);
+        st = imgp_fs_readdir(w->fs, w->dirs[d], collect, w);
         if (st != IMGP_OK)
             check_failure(w->ctx, st);
         left -= w->n;
         for (size_t i = 0; i < w->n; i++)
-            check_entry(w, w->dirs[d], i);
+            check_entry(w, d, i);
     }
 }
 
@@ -202,11 +292,16 @@ static void fuzz_fs_input(const uint8_t *data, size_t size, const imgp_fs_driver
         w.entries = malloc(MAX_ENTRIES * sizeof *w.entries);
         w.buf = malloc(READ_BYTES);
         w.buf2 = malloc(READ_BYTES);
-        if (w.entries && w.buf && w.buf2)
+        w.paths = malloc(MAX_DIRS * sizeof *w.paths);
+        w.child_path = malloc(PATH_BYTES + 1);
+        if (w.entries && w.buf && w.buf2 && w.paths && w.child_path && imgp_view_new(ctx, fs, &w.view) == IMGP_OK)
             walk_fs(&w);
+        imgp_view_free(w.view);
         free(w.entries);
         free(w.buf);
         free(w.buf2);
+        free(w.paths);
+        free(w.child_path);
     }
     imgp_fs_unmount(fs);
     imgp_bdev_close(bd);

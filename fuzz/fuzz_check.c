@@ -11,10 +11,13 @@
  *  - importable is true exactly when no finding is an error, and the error
  *    and warning counts match the findings;
  *  - every finding has a code, a message, a severity in range;
+ *  - the partitions found lie inside the image's virtual disk (logical
+ *    volumes aside), and every filesystem found is on one of them or on the
+ *    whole disk; nroots counts the filesystems with role "root";
  *  - a guest of a known OS type has a root that is one of the filesystems
  *    found, with role "root"; one default kernel at most;
  *  - every fstab entry that names a device names one of the filesystems or
- *    partitions found;
+ *    partitions found, and so does every Windows drive letter that names one;
  *  - everything allocated through the context is freed.
  */
 #include <stdio.h>
@@ -63,6 +66,28 @@ static void check_info(const imgp_inspection_info *in)
                      strcmp(in->filesystems[i].role, "root") == 0;
         CHECK(found, "the root is not a filesystem with role root");
     }
+    size_t roots = 0;
+    for (size_t i = 0; i < in->nfilesystems; i++) {
+        const imgp_inspected_fs *fs = &in->filesystems[i];
+        CHECK(fs->device && fs->type && fs->role, "a filesystem without device, type or role");
+        CHECK(in->volumes && known_device(in, fs->device), "a filesystem on an unknown device");
+        roots += strcmp(fs->role, "root") == 0;
+    }
+    CHECK(roots == in->nroots, "nroots disagrees with the roles");
+    if (in->volumes) {
+        CHECK(in->image != NULL, "volumes without an image");
+        uint64_t disk = in->image->virtual_size;
+        CHECK(in->volumes->disk.size == disk, "the disk is not the image's virtual disk");
+        for (size_t i = 0; i < in->volumes->npartitions; i++) {
+            const imgp_partition *p = &in->volumes->partitions[i];
+            if (p->bdev && !p->is_logical_volume)
+                CHECK(p->start <= disk && p->size <= disk - p->start, "a partition past the end of the image");
+        }
+    }
+    CHECK(in->windows.ndrives <= 26, "more drive letters than letters");
+    for (size_t i = 0; i < in->windows.ndrives; i++)
+        if (in->windows.drives[i].device)
+            CHECK(known_device(in, in->windows.drives[i].device), "a drive letter on an unknown device");
     size_t defaults = 0;
     for (size_t i = 0; i < in->nkernels; i++) {
         CHECK(in->kernels[i].version && in->kernels[i].path, "a kernel without version or path");

@@ -17,6 +17,12 @@
  *  - looking up a listed name returns that entry's inode, or the inode of an
  *    entry listed before it (a casefold directory matches the first name
  *    equal without case);
+ *  - a path lookup through a view (imgp_view_lookup, no symlink followed
+ *    last) finds the inode the name lookups found, or fails when that inode
+ *    does not stat; with a trailing "/" it finds a directory itself, refuses
+ *    any other type with IMGP_ERR_INVALID_ARG, and follows a symlink only to
+ *    a directory (the first 1024 entries of directories whose own path
+ *    leads back to them);
  *  - a read of a regular file returns min(len, size - off) bytes; at or past
  *    the end, none; a range read whole equals the same range in two pieces;
  *  - readlink of a symlink gives a string no longer than its size;

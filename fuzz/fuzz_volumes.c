@@ -9,9 +9,15 @@
  *    status is the one returned, and no result;
  *  - the probes score within 0..IMGP_SCORE_MAGIC;
  *  - a scan's result names a scheme, and a table's sector size is 512 or 4096;
- *  - every partition has an index, unique in the set;
- *  - every partition of the disk with a device lies inside the disk, and its
- *    device is as large as the partition says; a container has no device;
+ *  - the whole disk is described as index "disk" from 0 over the disk's size,
+ *    on the disk's own device;
+ *  - every partition has an index, unique in the set (and never "disk");
+ *  - every partition of the disk with a device lies inside the disk, starts
+ *    on a sector of the table's size, and its device is as large as the
+ *    partition says; a container has no device; a logical volume starts at 0
+ *    (its bytes are on its physical volumes) and is not a container; any
+ *    other partition has a device exactly when it has no reason to be
+ *    unreadable (one reaching past the end of the disk has such a reason);
  *  - the first and the last byte of every device read back, and a
  *    partition's bytes are the disk's bytes at its start;
  *  - every note has a level within the enum and a non-empty message.
@@ -48,8 +54,13 @@ static void check_partition(const imgp_partition *p, const uint8_t *data, size_t
     CHECK(p->index && p->index[0], "partition without an index");
     (void)(touch(p->type) + touch(p->type_name) + touch(p->name) + touch(p->uuid) + touch(p->unreadable) +
            touch(p->content.type) + touch(p->content.version) + touch(p->content.label) + touch(p->content.uuid));
+    CHECK(strcmp(p->index, "disk") != 0, "a partition named like the disk");
     if (p->is_container)
         CHECK(p->bdev == NULL, "a container with a device");
+    if (p->is_logical_volume)
+        CHECK(p->start == 0 && !p->is_container, "a logical volume with a start or contents");
+    if (!p->is_container)
+        CHECK((p->bdev == NULL) == (p->unreadable != NULL), "a device and a reason it is unreadable, or neither");
     if (!p->bdev)
         return;
     imgp_bdev *bd = p->bdev;
@@ -68,15 +79,22 @@ static void check_partition(const imgp_partition *p, const uint8_t *data, size_t
     }
 }
 
-static void check_info(const imgp_volume_info *in, const uint8_t *data, size_t size)
+static void check_info(const imgp_volume_info *in, const imgp_bdev *disk, const uint8_t *data, size_t size)
 {
     CHECK(in->scheme != NULL, "no scheme");
-    if (strcmp(in->scheme, "none") != 0)
+    CHECK(in->disk.index && strcmp(in->disk.index, "disk") == 0 && in->disk.start == 0 && in->disk.size == size &&
+              in->disk.bdev == disk && !in->disk.is_container && !in->disk.is_logical_volume,
+          "the whole disk is not described as such");
+    bool table = strcmp(in->scheme, "none") != 0;
+    if (table)
         CHECK(in->sector_size == 512 || in->sector_size == 4096, "odd sector size");
     (void)touch(in->disk_id);
     CHECK(in->npartitions == 0 || in->partitions, "partition count without partitions");
     for (size_t i = 0; i < in->npartitions; i++) {
-        check_partition(&in->partitions[i], data, size);
+        const imgp_partition *p = &in->partitions[i];
+        check_partition(p, data, size);
+        if (table && !p->is_logical_volume)
+            CHECK(p->start % in->sector_size == 0, "a partition starts inside a sector");
         for (size_t j = 0; j < i; j++)
             CHECK(strcmp(in->partitions[i].index, in->partitions[j].index) != 0, "two partitions share an index");
     }
@@ -105,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     imgp_status st = imgp_volumes_scan(ctx, disk, &vols);
     if (st == IMGP_OK) {
         CHECK(vols != NULL, "scan succeeded without a result");
-        check_info(imgp_volumes_get_info(vols), data, size);
+        check_info(imgp_volumes_get_info(vols), disk, data, size);
     } else {
         CHECK((unsigned)st < IMGP_STATUS_COUNT_, "status outside the enum");
         CHECK(imgp_ctx_message(ctx)[0] != '\0', "failed scan without a message");
