@@ -10,7 +10,7 @@
 
 #include "fs.h"
 
-#define NAME_MAX_BYTES 255
+#define NAME_MAX_BYTES (3 * 255) /* the longest name a driver lists: 255 UTF-16 units (NTFS) as UTF-8 */
 #define LINK_MAX_BYTES 4096 /* PATH_MAX: longer targets are refused */
 
 typedef struct mount {
