@@ -270,6 +270,18 @@ static imgp_status finish_data(imgp_cpio_parser *p)
     return IMGP_OK;
 }
 
+/* The number of zero bytes @p buf starts with (at most @p len). */
+static size_t zero_run(const uint8_t *buf, size_t len)
+{
+    static const uint8_t zeros[4096];
+    size_t n = 0;
+    while (len - n >= sizeof zeros && memcmp(buf + n, zeros, sizeof zeros) == 0)
+        n += sizeof zeros;
+    while (n < len && buf[n] == 0)
+        n++;
+    return n;
+}
+
 imgp_status imgp_cpio_feed(imgp_cpio_parser *p, const uint8_t *buf, size_t len, size_t *used)
 {
     size_t i = 0;
@@ -279,8 +291,11 @@ imgp_status imgp_cpio_feed(imgp_cpio_parser *p, const uint8_t *buf, size_t len, 
         switch (p->state) {
         case ST_BOUNDARY:
             if (buf[i] == 0) {
-                i++;
-                p->pos++;
+                /* padding between archives; a run at once, as a decompression
+                 * bomb is mostly zeros (up to IMGP_LIMIT_DECOMPRESSED of them) */
+                n = zero_run(buf + i, len - i);
+                i += n;
+                p->pos += n;
             } else if (buf[i] == '0' && p->pos % CPIO_ALIGN == 0) {
                 p->state = ST_HEADER;
                 p->header_have = 0;
