@@ -168,15 +168,23 @@ void cli_fs_close(cli_fs *c)
 /* ---- listing ---- */
 
 typedef struct entry {
-    char *name;
-    size_t len;
+    union {
+        size_t off;       /* of the name in the listing's arena, while it grows */
+        const char *name; /* once the listing is complete */
+    };
     imgp_ino ino;
+    uint32_t len; /* names are at most 255 bytes */
     imgp_ftype type;
-} entry;
+} entry; /* 24 bytes: qsort moves them directly, not through an index */
 
+/* A directory's entries, their names (NUL-terminated) one after the other in
+ * one arena: a directory may hold up to IMGP_LIMIT_DIR_ENTRIES (10^6) names,
+ * and a malloc each would cost more than reading them. */
 typedef struct listing {
     entry *v;
     size_t n, cap;
+    char *names;
+    size_t names_len, names_cap;
     bool nomem;
 } listing;
 
@@ -193,21 +201,28 @@ static int collect(void *arg, const imgp_dirent *e)
         l->v = v;
         l->cap = cap;
     }
-    char *name = malloc(e->name_len + 1);
-    if (!name) {
-        l->nomem = true;
-        return 1;
+    if (e->name_len + 1 > l->names_cap - l->names_len) {
+        size_t cap = l->names_cap ? l->names_cap * 2 : 4096;
+        while (e->name_len + 1 > cap - l->names_len)
+            cap *= 2;
+        char *names = realloc(l->names, cap);
+        if (!names) {
+            l->nomem = true;
+            return 1;
+        }
+        l->names = names;
+        l->names_cap = cap;
     }
-    memcpy(name, e->name, e->name_len);
-    name[e->name_len] = '\0';
-    l->v[l->n++] = (entry){name, e->name_len, e->ino, e->type};
+    memcpy(l->names + l->names_len, e->name, e->name_len);
+    l->names[l->names_len + e->name_len] = '\0';
+    l->v[l->n++] = (entry){.off = l->names_len, .ino = e->ino, .len = (uint32_t)e->name_len, .type = e->type};
+    l->names_len += e->name_len + 1;
     return 0;
 }
 
 static void listing_free(listing *l)
 {
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i].name);
+    free(l->names);
     free(l->v);
     memset(l, 0, sizeof *l);
 }
@@ -361,6 +376,8 @@ static void list_dir(ls_state *s, const char *path, imgp_ino dir, dir_stack *tod
             ls_error(s, path);
         s->rc = EXIT_CANNOT_INSPECT;
     }
+    for (size_t i = 0; i < l.n; i++)
+        l.v[i].name = l.names + l.v[i].off;
     if (l.n > 1)
         qsort(l.v, l.n, sizeof *l.v, by_name);
     for (size_t i = 0; i < l.n; i++) {
