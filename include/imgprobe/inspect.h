@@ -105,12 +105,18 @@ typedef struct imgp_cloud_init {
     const char *disabled_by;  /* "/etc/cloud/cloud-init.disabled", "kernel command line", or NULL */
 } imgp_cloud_init;
 
-/* A Windows virtio driver: its file, and its service under the current control set. */
+/*
+ * A Windows virtio driver: its file, its service under the current control
+ * set, and whether Plug and Play can match it to its virtio PCI devices
+ * (vendor 1AF4; viostor 1001/1042, vioscsi 1004/1048, netkvm 1000/1041).
+ */
 typedef struct imgp_windows_driver {
     const char *name;         /* "viostor", "vioscsi", "netkvm" */
     bool file;                /* <system root>/System32/drivers/<name>.sys */
     bool service;             /* Services\<name> */
     int start;                /* the service's Start (0 boot .. 4 disabled), -1 when none */
+    bool driver_store;        /* SYSTEM\DriverDatabase\DeviceIds\PCI\VEN_1AF4&DEV_<its id>... (Windows 8 on) */
+    bool critical_db;         /* <control set>\Control\CriticalDeviceDatabase\pci#ven_1af4&dev_<its id>... */
 } imgp_windows_driver;
 
 enum { IMGP_WIN_VIOSTOR, IMGP_WIN_VIOSCSI, IMGP_WIN_NETKVM, IMGP_WIN_DRIVER_COUNT };
@@ -128,8 +134,11 @@ typedef struct imgp_windows_facts {
     size_t ndrives;           /* drive letters of MountedDevices, in the order stored */
     imgp_windows_drive drives[26];
     imgp_windows_driver virtio[IMGP_WIN_DRIVER_COUNT];
-    bool virtio_disk_at_boot; /* viostor or vioscsi: file present and service Start 0 */
-    bool virtio_net;          /* netkvm: file or service present */
+    /* viostor or vioscsi: file present, service Start 0, and its devices
+     * registered where that Windows looks at boot: the driver store from
+     * build 9200 (Windows 8 / 2012) on, the critical device database before */
+    bool virtio_disk_at_boot;
+    bool virtio_net;          /* netkvm: file, service, or staged in the driver store */
     /* virtio devices (PCI vendor 1AF4) the driver store knows: SYSTEM hive's
      * DriverDatabase\DeviceIds\PCI\VEN_1AF4* (Windows 8 / 2012 on), and the
      * control set's Control\CriticalDeviceDatabase\pci#ven_1af4* (older) */

@@ -72,7 +72,7 @@ static const char *drv_state(const imgp_virtio_driver *d)
 static const char *win_drv_state(const imgp_windows_driver *d)
 {
     if (!d->service)
-        return d->file ? "file only" : "absent";
+        return d->file ? "file only" : d->driver_store || d->critical_db ? "staged" : "absent";
     if (!d->file)
         return "service only";
     switch (d->start) {
@@ -256,6 +256,8 @@ static void json_report(json_writer *w, const imgp_image *img, const imgp_inspec
                 json_null(w);
             else
                 json_uint(w, (uint64_t)v->start);
+            json_kv_bool(w, "driver_store", v->driver_store);
+            json_kv_bool(w, "critical_db", v->critical_db);
             json_object_end(w);
         }
         json_object_end(w);

@@ -23,12 +23,14 @@ const char *insp_str(imgp_inspection *insp, const char *s)
 {
     if (!s)
         return NULL;
+    /* out of memory: "" rather than NULL, which callers would take for
+     * "absent" or dereference; the inspection fails at its end (nomem) */
     if (!insp_grow(insp, (void **)&insp->strings, insp->nstrings, sizeof *insp->strings))
-        return NULL;
+        return "";
     char *copy = imgp_strdup(insp->ctx, s);
     if (!copy) {
         insp->nomem = true;
-        return NULL;
+        return "";
     }
     insp->strings[insp->nstrings++] = copy;
     return copy;
@@ -238,6 +240,34 @@ bool insp_spec_names_legacy_disk(const char *spec)
             return true;
     }
     return false;
+}
+
+
+typedef struct list_state {
+    insp_name_fn fn;
+    void *arg;
+    char name[256];
+} list_state;
+
+static int list_one(void *arg, const imgp_dirent *e)
+{
+    list_state *s = arg;
+    if (e->name_len >= sizeof s->name || memchr(e->name, '\0', e->name_len))
+        return 0; /* no file inspection looks for has such a name */
+    memcpy(s->name, e->name, e->name_len);
+    s->name[e->name_len] = '\0';
+    return s->fn(s->arg, s->name, e->type);
+}
+
+void insp_list_dir(imgp_inspection *insp, imgp_view *v, const char *path, bool prefixed, insp_name_fn fn, void *arg)
+{
+    imgp_node n;
+    imgp_stat st;
+    if (!insp_lookup(insp, v, path, prefixed, false, &n, &st) || st.type != IMGP_FT_DIR)
+        return;
+    list_state s = {fn, arg, ""};
+    if (imgp_fs_readdir(n.fs, n.ino, list_one, &s) != IMGP_OK)
+        imgp_ctx_clear(insp->ctx);
 }
 
 /* The partition (or whole disk) a spec names, or NULL. */
@@ -558,6 +588,70 @@ static void choose_root(imgp_inspection *insp, const insp_os_module *os)
                     insp->fs_info[first].device);
 }
 
+/* ---- read errors ---- */
+
+/*
+ * The disk stacked with a watch on its reads. Every step above goes on past
+ * a file it cannot read (no os-release, an unreadable initramfs), so a read
+ * error of the image would pass for a missing file and silently change the
+ * verdict (RootPartitionNotFound, VirtioNotInstall). The first one is kept
+ * here, and the inspection fails with it (imgp_inspect's contract).
+ */
+typedef struct watched_disk {
+    imgp_bdev base;
+    imgp_bdev *lower;      /* the image's, not owned */
+    bool failed;
+    char message[IMGP_MSG_MAX];
+} watched_disk;
+
+static void watch(watched_disk *w, imgp_status st)
+{
+    if (st == IMGP_ERR_IO && !w->failed) {
+        w->failed = true;
+        snprintf(w->message, sizeof w->message, "%s", imgp_ctx_message(w->base.ctx));
+    }
+}
+
+static imgp_status watched_read(imgp_bdev *bd, uint64_t off, void *buf, size_t len)
+{
+    watched_disk *w = (watched_disk *)bd;
+    imgp_status st = imgp_bdev_read(w->lower, off, buf, len);
+    watch(w, st);
+    return st;
+}
+
+static imgp_status watched_status(imgp_bdev *bd, uint64_t off, uint64_t len, imgp_extent_kind *kind, uint64_t *run)
+{
+    watched_disk *w = (watched_disk *)bd;
+    imgp_status st = imgp_bdev_status(w->lower, off, len, kind, run);
+    watch(w, st);
+    return st;
+}
+
+static void watched_close(imgp_bdev *bd)
+{
+    imgp_free(bd->ctx, bd->name);
+    imgp_free(bd->ctx, bd);
+}
+
+static const imgp_bdev_ops watched_ops = {
+    .kind = "watched", .read = watched_read, .status = watched_status, .close = watched_close};
+
+static imgp_status watch_disk(imgp_ctx *ctx, imgp_bdev *lower, imgp_bdev **out)
+{
+    watched_disk *w = imgp_calloc(ctx, 1, sizeof *w);
+    if (!w)
+        return IMGP_ERR_NOMEM;
+    w->lower = lower;
+    w->base = (imgp_bdev){&watched_ops, ctx, lower->size, lower->sector_size, imgp_strdup(ctx, lower->name)};
+    if (!w->base.name) {
+        imgp_free(ctx, w);
+        return IMGP_ERR_NOMEM;
+    }
+    *out = &w->base;
+    return IMGP_OK;
+}
+
 /* ---- the whole inspection ---- */
 
 static imgp_status inspect_disk(imgp_inspection *insp)
@@ -566,7 +660,9 @@ static imgp_status inspect_disk(imgp_inspection *insp)
     imgp_status st = imgp_image_bdev(insp->img, &disk);
     if (st != IMGP_OK)
         return st;
-    st = imgp_volumes_scan(insp->ctx, disk, &insp->vols);
+    if ((st = watch_disk(insp->ctx, disk, &insp->disk)) != IMGP_OK)
+        return st;
+    st = imgp_volumes_scan(insp->ctx, insp->disk, &insp->vols);
     if (st != IMGP_OK)
         return st;
     insp->info.volumes = imgp_volumes_get_info(insp->vols);
@@ -603,6 +699,7 @@ static imgp_status inspect_disk(imgp_inspection *insp)
 imgp_status imgp_inspect(imgp_ctx *ctx, imgp_image *img, const imgp_inspect_opts *opts, imgp_inspection **out)
 {
     *out = NULL;
+    uint64_t alloc_failures = ctx->alloc_failures;
     imgp_inspection *insp = imgp_calloc(ctx, 1, sizeof *insp);
     if (!insp)
         return IMGP_ERR_NOMEM;
@@ -621,8 +718,15 @@ imgp_status imgp_inspect(imgp_ctx *ctx, imgp_image *img, const imgp_inspect_opts
         st = insp_verdict(insp, NULL);
     else
         st = inspect_disk(insp);
-    if (st == IMGP_OK && insp->nomem)
+    /* an allocation that failed on the way (a lookup, a cache) may have passed for a missing file */
+    if (st == IMGP_OK && (insp->nomem || ctx->alloc_failures != alloc_failures))
+        st = IMGP_ERR_NOMEM;
+    /* a step that returns what insp->nomem says may have cleared the message since */
+    if (st == IMGP_ERR_NOMEM && imgp_ctx_status(ctx) != IMGP_ERR_NOMEM)
         st = imgp_error(ctx, IMGP_ERR_NOMEM, "inspection: out of memory");
+    const watched_disk *w = (const watched_disk *)insp->disk;
+    if (st == IMGP_OK && w && w->failed)
+        st = imgp_error(ctx, IMGP_ERR_IO, "inspection: a read of the image failed: %s", w->message);
     if (st != IMGP_OK) {
         imgp_inspection_free(insp);
         return st;
@@ -661,6 +765,7 @@ void imgp_inspection_free(imgp_inspection *insp)
     for (size_t i = 0; i < insp->nfs; i++)
         imgp_fs_unmount(insp->fss[i].fs);
     imgp_volumes_free(insp->vols);
+    imgp_bdev_close(insp->disk);
     for (size_t i = 0; i < insp->nstrings; i++)
         imgp_free(ctx, insp->strings[i]);
     imgp_free(ctx, insp->strings);

@@ -26,6 +26,7 @@ typedef struct insp_fs {
 struct imgp_inspection {
     imgp_ctx *ctx;
     imgp_image *img;
+    imgp_bdev *disk;    /* the image's disk as the volumes read it: keeps the first read error */
     imgp_volumes *vols;
     imgp_inspect_opts opts;
     imgp_inspection_info info;
@@ -49,7 +50,8 @@ struct imgp_inspection {
     bool nomem;     /* a string could not be kept: inspection fails with IMGP_ERR_NOMEM */
 };
 
-/* Keep a copy of @p s (NULL stays NULL) for the inspection's lifetime. */
+/* Keep a copy of @p s (NULL stays NULL) for the inspection's lifetime. Out
+ * of memory, "" (never NULL): insp->nomem is set and the inspection fails. */
 const char *insp_str(imgp_inspection *insp, const char *s);
 const char *insp_printf(imgp_inspection *insp, const char *fmt, ...) IMGP_PRINTF(2, 3);
 
@@ -74,6 +76,13 @@ imgp_status insp_read(imgp_inspection *insp, imgp_view *view, const char *path, 
 bool insp_lookup(imgp_inspection *insp, imgp_view *view, const char *path, bool prefixed, bool nofollow,
                  imgp_node *node, imgp_stat *st);
 
+/* Called with each entry's NUL-terminated name; non-zero stops the listing. */
+typedef int (*insp_name_fn)(void *arg, const char *name, imgp_ftype type);
+
+/* Call @p fn for each entry of directory @p path (names longer than 255
+ * bytes or holding NUL are left out); nothing when it is not a directory. */
+void insp_list_dir(imgp_inspection *insp, imgp_view *v, const char *path, bool prefixed, insp_name_fn fn, void *arg);
+
 /* The filesystem (info.filesystems index) a device spec of fstab or root= names, or -1. */
 int insp_resolve_spec(imgp_inspection *insp, const char *spec);
 
@@ -94,6 +103,10 @@ typedef struct insp_os_module {
 
 extern const insp_os_module insp_linux;
 extern const insp_os_module insp_windows;
+
+/* Windows partitioning the import refuses (windows.c); with @p root_found
+ * false, for a disk where no root was found: LDM and Storage Spaces only. */
+void insp_windows_partitioning(imgp_inspection *insp, bool root_found);
 
 /* The rules common to every OS (verdict.c): size, format, partitions, root. */
 imgp_status insp_verdict(imgp_inspection *insp, const insp_os_module *os);

@@ -36,36 +36,6 @@ static bool is_file(imgp_inspection *insp, imgp_view *v, const char *path, bool 
     return is_type(insp, v, path, prefixed, IMGP_FT_REG);
 }
 
-typedef int (*name_fn)(void *arg, const char *name, imgp_ftype type);
-
-typedef struct list_state {
-    name_fn fn;
-    void *arg;
-    char name[256];
-} list_state;
-
-static int list_one(void *arg, const imgp_dirent *e)
-{
-    list_state *s = arg;
-    if (e->name_len >= sizeof s->name || memchr(e->name, '\0', e->name_len))
-        return 0; /* no file we look for has such a name */
-    memcpy(s->name, e->name, e->name_len);
-    s->name[e->name_len] = '\0';
-    return s->fn(s->arg, s->name, e->type);
-}
-
-/* Call @p fn for each entry of directory @p path (names NUL-terminated). */
-static void list_dir(imgp_inspection *insp, imgp_view *v, const char *path, bool prefixed, name_fn fn, void *arg)
-{
-    imgp_node n;
-    imgp_stat st;
-    if (!insp_lookup(insp, v, path, prefixed, false, &n, &st) || st.type != IMGP_FT_DIR)
-        return;
-    list_state s = {fn, arg, ""};
-    if (imgp_fs_readdir(n.fs, n.ino, list_one, &s) != IMGP_OK)
-        imgp_ctx_clear(insp->ctx);
-}
-
 /* Read a small text file; NULL when absent. Free with imgp_free. */
 static char *read_text(imgp_inspection *insp, imgp_view *v, const char *path, bool prefixed, size_t max,
                        size_t *len)
@@ -116,7 +86,7 @@ static const char *linux_classify(imgp_inspection *insp, imgp_view *v)
         (is_dir(insp, v, "/share", false) || is_dir(insp, v, "/libexec", false)))
         return "usr";
     bool boot = false;
-    list_dir(insp, v, "/", false, has_boot_files, &boot);
+    insp_list_dir(insp, v, "/", false, has_boot_files, &boot);
     return boot && !etc ? "boot" : NULL;
 }
 
@@ -141,12 +111,12 @@ static const char *linux_prefix(imgp_inspection *insp, imgp_view *v)
     if (!is_dir(insp, v, "/ostree/deploy", false))
         return "";
     first_dir os = {""}, dep = {""};
-    list_dir(insp, v, "/ostree/deploy", false, take_first_dir, &os);
+    insp_list_dir(insp, v, "/ostree/deploy", false, take_first_dir, &os);
     if (!os.name[0])
         return "";
     char path[600];
     snprintf(path, sizeof path, "/ostree/deploy/%s/deploy", os.name);
-    list_dir(insp, v, path, false, take_first_dir, &dep);
+    insp_list_dir(insp, v, path, false, take_first_dir, &dep);
     if (!dep.name[0])
         return "";
     const char *p = insp_printf(insp, "%s/%s", path, dep.name);
@@ -190,10 +160,8 @@ static int keep_bls_name(void *arg, const char *name, imgp_ftype type)
         return 0;
     if (!insp_grow(l->insp, (void **)&l->names, l->n, sizeof *l->names))
         return 1;
-    l->names[l->n] = (char *)insp_str(l->insp, name);
-    if (l->names[l->n])
-        l->names[l->n][len - 5] = '\0';
-    l->n += l->names[l->n] != NULL;
+    /* the name without ".conf" ("" when out of memory: the inspection fails) */
+    l->names[l->n++] = (char *)insp_printf(l->insp, "%.*s", (int)(len - 5), name);
     return 0;
 }
 
@@ -206,7 +174,7 @@ static int bls_newest_first(const void *a, const void *b)
 static void read_bls(imgp_inspection *insp, imgp_view *v, boot_entries *out)
 {
     bls_list l = {insp, NULL, 0};
-    list_dir(insp, v, "/boot/loader/entries", false, keep_bls_name, &l);
+    insp_list_dir(insp, v, "/boot/loader/entries", false, keep_bls_name, &l);
     if (l.n > 1)
         qsort(l.names, l.n, sizeof *l.names, bls_newest_first);
     for (size_t i = 0; i < l.n; i++) {
@@ -489,7 +457,7 @@ static int ostree_boot_dir(void *arg, const char *name, imgp_ftype type)
     char dir[600];
     snprintf(dir, sizeof dir, "/boot/ostree/%s", name);
     kernel_scan sub = {s->insp, dir, false};
-    list_dir(s->insp, s->insp->view, dir, false, kernel_file, &sub);
+    insp_list_dir(s->insp, s->insp->view, dir, false, kernel_file, &sub);
     return 0;
 }
 
@@ -661,14 +629,14 @@ static const char *base_name(const char *p)
 static void find_kernels(imgp_inspection *insp, boot_info *bi)
 {
     kernel_scan s = {insp, "/boot", false};
-    list_dir(insp, insp->view, "/boot", false, kernel_file, &s);
-    list_dir(insp, insp->view, "/boot/ostree", false, ostree_boot_dir, &s);
+    insp_list_dir(insp, insp->view, "/boot", false, kernel_file, &s);
+    insp_list_dir(insp, insp->view, "/boot/ostree", false, ostree_boot_dir, &s);
     if (insp->nkernels == 0) {
         kernel_scan m = {insp, "/usr/lib/modules", true};
-        list_dir(insp, insp->view, "/usr/lib/modules", true, modules_kernel, &m);
+        insp_list_dir(insp, insp->view, "/usr/lib/modules", true, modules_kernel, &m);
         if (insp->nkernels == 0) {
             m.dir = "/lib/modules";
-            list_dir(insp, insp->view, "/lib/modules", true, modules_kernel, &m);
+            insp_list_dir(insp, insp->view, "/lib/modules", true, modules_kernel, &m);
         }
     }
     if (insp->nkernels > 1)
@@ -750,7 +718,7 @@ static int wants_dir(void *arg, const char *name, imgp_ftype type)
         return 0;
     char path[600];
     snprintf(path, sizeof path, "%s/%s", w->base, name);
-    list_dir(w->units->insp, w->units->insp->view, path, true, unit_link, w->units);
+    insp_list_dir(w->units->insp, w->units->insp->view, path, true, unit_link, w->units);
     if (w->units->found) {
         snprintf(w->units->where, sizeof w->units->where, "%s", path);
         return 1;
@@ -835,12 +803,12 @@ static void find_cloud_init(imgp_inspection *insp, const char *cmdline)
     static const char *const unit_bases[] = {"/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"};
     for (size_t i = 0; i < 3 && !units.found; i++) {
         wants_scan w = {&units, unit_bases[i]};
-        list_dir(insp, v, unit_bases[i], true, wants_dir, &w);
+        insp_list_dir(insp, v, unit_bases[i], true, wants_dir, &w);
     }
     static const char *const rc_dirs[] = {"/etc/rc2.d", "/etc/rc3.d", "/etc/rc.d/rc3.d", "/etc/runlevels/default",
                                           "/etc/runlevels/boot"};
     for (size_t i = 0; i < sizeof rc_dirs / sizeof rc_dirs[0] && !units.found; i++) {
-        list_dir(insp, v, rc_dirs[i], true, unit_link, &units);
+        insp_list_dir(insp, v, rc_dirs[i], true, unit_link, &units);
         if (units.found)
             snprintf(units.where, sizeof units.where, "%s", rc_dirs[i]);
     }

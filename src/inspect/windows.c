@@ -8,6 +8,7 @@
  * Lookups go through the view: the NTFS driver ignores case, so the paths
  * here are written as Windows spells them.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -181,7 +182,30 @@ static bool boot_ini_root(imgp_inspection *insp, imgp_view *v, char *out, size_t
     return found;
 }
 
-/* The system root holding System32, System32/config and System32/cmd.exe, or NULL. */
+enum { ROOT_SCAN_DIRS = 64 };
+
+/* The first ROOT_SCAN_DIRS top-level directories, NTFS metafiles left out. */
+typedef struct root_dirs {
+    size_t n;
+    char names[ROOT_SCAN_DIRS][256];
+} root_dirs;
+
+static int root_dir(void *arg, const char *name, imgp_ftype type)
+{
+    root_dirs *d = arg;
+    if ((type != IMGP_FT_DIR && type != IMGP_FT_UNKNOWN) || name[0] == '$')
+        return 0;
+    snprintf(d->names[d->n++], sizeof d->names[0], "%s", name);
+    return d->n == ROOT_SCAN_DIRS;
+}
+
+/*
+ * The system root holding System32, System32/config and System32/cmd.exe,
+ * or NULL: /Windows or /WINNT, the directory this volume's boot.ini names,
+ * else any top-level directory (NT to 2003 could be installed under any
+ * name, with boot.ini on another volume). The scan is bounded, and its
+ * names are collected before looking into them: no lookups inside readdir.
+ */
 static const char *system_root(imgp_inspection *insp, imgp_view *v)
 {
     static const char *const roots[] = {"/Windows", "/WINNT"};
@@ -191,7 +215,20 @@ static const char *system_root(imgp_inspection *insp, imgp_view *v)
     char named[256];
     if (boot_ini_root(insp, v, named, sizeof named) && holds_system(insp, v, named))
         return insp_str(insp, named);
-    return NULL;
+    root_dirs *dirs = imgp_calloc(insp->ctx, 1, sizeof *dirs);
+    if (!dirs) {
+        insp->nomem = true;
+        return NULL;
+    }
+    const char *found = NULL;
+    insp_list_dir(insp, v, "/", false, root_dir, dirs);
+    for (size_t i = 0; i < dirs->n && !found; i++) {
+        snprintf(named, sizeof named, "/%s", dirs->names[i]);
+        if (strcasecmp(named, roots[0]) != 0 && strcasecmp(named, roots[1]) != 0 && holds_system(insp, v, named))
+            found = insp_str(insp, named);
+    }
+    imgp_free(insp->ctx, dirs);
+    return found;
 }
 
 static const char *windows_classify(imgp_inspection *insp, imgp_view *v)
@@ -386,28 +423,48 @@ static int mounted_value(void *arg, const imgp_regf_value *v)
     return 0;
 }
 
-typedef struct prefix_count {
-    const char *prefix;
-    unsigned n;
-} prefix_count;
+/*
+ * The virtio PCI device IDs each driver serves (vendor 1AF4): the legacy
+ * (transitional) ID and the virtio 1.0 one (virtio spec 1.1, 4.1.2.1:
+ * 0x1040 + device type; net 1, block 2, SCSI 8).
+ */
+static const char *const win_virtio_devices[IMGP_WIN_DRIVER_COUNT][2] = {
+    {"1001", "1042"}, /* viostor: block */
+    {"1004", "1048"}, /* vioscsi: SCSI */
+    {"1000", "1041"}, /* netkvm: network */
+};
 
-static int count_prefixed(void *arg, imgp_regf_key child, const char *name)
+/* A walk over hardware-ID subkeys ("VEN_1AF4&DEV_1001&SUBSYS_...", any case). */
+typedef struct virtio_id_walk {
+    const char *prefix;  /* "VEN_1AF4&DEV_" or "pci#ven_1af4&dev_" */
+    unsigned n;          /* subkeys naming vendor 1AF4 */
+    bool seen[IMGP_WIN_DRIVER_COUNT];
+} virtio_id_walk;
+
+static int virtio_id(void *arg, imgp_regf_key child, const char *name)
 {
     (void)child;
-    prefix_count *c = arg;
-    c->n += strncasecmp(name, c->prefix, strlen(c->prefix)) == 0;
+    virtio_id_walk *w = arg;
+    size_t plen = strlen(w->prefix);
+    if (strncasecmp(name, w->prefix, plen) != 0)
+        return 0;
+    w->n++;
+    for (int i = 0; i < IMGP_WIN_DRIVER_COUNT; i++)
+        for (int k = 0; k < 2; k++)
+            if (strncasecmp(name + plen, win_virtio_devices[i][k], 4) == 0)
+                w->seen[i] = true;
     return 0;
 }
 
-/* How many subkeys of @p path (below @p from) start with @p prefix, ignoring case. */
-static unsigned count_subkeys(imgp_inspection *insp, imgp_regf *h, imgp_regf_key from, const char *path,
-                              const char *prefix)
+/* The virtio hardware IDs registered under @p path (below @p from). */
+static virtio_id_walk virtio_ids(imgp_inspection *insp, imgp_regf *h, imgp_regf_key from, const char *path,
+                                 const char *prefix)
 {
     imgp_regf_key k;
-    prefix_count c = {prefix, 0};
-    if (reg_key(insp, h, from, path, &k) && imgp_regf_subkeys(h, k, count_prefixed, &c) != IMGP_OK)
+    virtio_id_walk w = {.prefix = prefix};
+    if (reg_key(insp, h, from, path, &k) && imgp_regf_subkeys(h, k, virtio_id, &w) != IMGP_OK)
         imgp_ctx_clear(insp->ctx);
-    return c.n;
+    return w;
 }
 
 /* MountedDevices: the drive letters, and whether C: is on this disk. */
@@ -459,10 +516,21 @@ static void read_system(imgp_inspection *insp, const char *sysroot, const char *
     }
     wf->control_set = insp_str(insp, name);
     read_mounted_devices(insp, h, path);
-    wf->driver_store_ids = count_subkeys(insp, h, imgp_regf_root(h), "DriverDatabase\\DeviceIds\\PCI", "VEN_1AF4");
-    wf->critical_device_ids = count_subkeys(insp, h, cs, "Control\\CriticalDeviceDatabase", "pci#ven_1af4");
+    /* Plug and Play matches a new device through these: virt-v2v registers
+     * viostor in both, by Windows version (its windows_virtio.ml) */
+    virtio_id_walk store = virtio_ids(insp, h, imgp_regf_root(h), "DriverDatabase\\DeviceIds\\PCI", "VEN_1AF4&DEV_");
+    virtio_id_walk cddb = virtio_ids(insp, h, cs, "Control\\CriticalDeviceDatabase", "pci#ven_1af4&dev_");
+    wf->driver_store_ids = store.n;
+    wf->critical_device_ids = cddb.n;
+    for (int i = 0; i < IMGP_WIN_DRIVER_COUNT; i++) {
+        wf->virtio[i].driver_store = store.seen[i];
+        wf->virtio[i].critical_db = cddb.seen[i];
+    }
     imgp_regf_key k;
-    if (reg_key(insp, h, cs, "Control\\ComputerName\\ComputerName", &k))
+    /* the DNS host name (case kept, as virt-inspector reports it), else the NetBIOS computer name */
+    if (reg_key(insp, h, cs, "Services\\Tcpip\\Parameters", &k))
+        insp->info.os.hostname = reg_str(insp, h, k, "Hostname");
+    if (!insp->info.os.hostname && reg_key(insp, h, cs, "Control\\ComputerName\\ComputerName", &k))
         insp->info.os.hostname = reg_str(insp, h, k, "ComputerName");
     if (reg_key(insp, h, cs, "Control\\Session Manager\\Environment", &k))
         *reg_arch = reg_str(insp, h, k, "PROCESSOR_ARCHITECTURE");
@@ -515,47 +583,79 @@ static void read_arch(imgp_inspection *insp, const char *sysroot, const char *re
     }
 }
 
+/* Append printf output to @p buf (capacity @p cap, used @p *o), cutting at the end. */
+static void appendf(char *buf, size_t cap, size_t *o, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void appendf(char *buf, size_t cap, size_t *o, const char *fmt, ...)
+{
+    if (*o >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(buf + *o, cap - *o, fmt, ap);
+    va_end(ap);
+    if (w > 0)
+        *o = (size_t)w < cap - *o ? *o + (size_t)w : cap - 1;
+}
+
+/*
+ * Whether Plug and Play can bind @p d to its device when the disk first
+ * appears on virtio: from Windows 8 / 2012 (build 9200) through the driver
+ * store's DeviceIds, before that through the critical device database;
+ * either one when the build is unknown.
+ */
+static bool registered_for_boot(const imgp_windows_driver *d, unsigned long build)
+{
+    if (build >= 9200)
+        return d->driver_store;
+    if (build)
+        return d->critical_db;
+    return d->driver_store || d->critical_db;
+}
+
 static void virtio_findings(imgp_inspection *insp, const char *sysroot)
 {
     imgp_windows_facts *wf = &insp->info.windows;
-    char missing[512] = "";
-    size_t o = 0;
+    unsigned long build = insp->info.os.build ? strtoul(insp->info.os.build, NULL, 10) : 0;
+    const char *registry = build >= 9200 ? "the driver store" : build ? "the critical device database"
+                                                                      : "the driver store or critical device database";
     for (int i = 0; i < IMGP_WIN_DRIVER_COUNT; i++) {
         char p[96];
         snprintf(p, sizeof p, "%s/System32/drivers/%s.sys", sysroot, win_virtio_names[i]);
-        wf->virtio[i].name = win_virtio_names[i];
         wf->virtio[i].file = is_file(insp, insp->view, p);
     }
-    for (int i = IMGP_WIN_VIOSTOR; i <= IMGP_WIN_VIOSCSI; i++)
-        wf->virtio_disk_at_boot |= wf->virtio[i].file && wf->virtio[i].service && wf->virtio[i].start == 0;
-    wf->virtio_net = wf->virtio[IMGP_WIN_NETKVM].file || wf->virtio[IMGP_WIN_NETKVM].service;
+    for (int i = IMGP_WIN_VIOSTOR; i <= IMGP_WIN_VIOSCSI; i++) {
+        const imgp_windows_driver *d = &wf->virtio[i];
+        wf->virtio_disk_at_boot |= d->file && d->service && d->start == 0 && registered_for_boot(d, build);
+    }
+    const imgp_windows_driver *net = &wf->virtio[IMGP_WIN_NETKVM];
+    /* a network driver staged in the store is installed when the device appears */
+    wf->virtio_net = net->file || net->service || net->driver_store || net->critical_db;
+
+    char missing[640] = "";
+    size_t o = 0;
     if (!wf->virtio_disk_at_boot) {
         for (int i = IMGP_WIN_VIOSTOR; i <= IMGP_WIN_VIOSCSI; i++) {
             const imgp_windows_driver *d = &wf->virtio[i];
-            int w = snprintf(missing + o, sizeof missing - o, "%s%s: %s, %s", o ? "; " : "", d->name,
-                             d->file ? "driver file present" : "no driver file",
-                             !d->service        ? "no service"
-                             : d->start == 0    ? "service starts at boot"
-                             : d->start < 0     ? "service without Start"
-                                                : "service does not start at boot");
-            if (w > 0 && (size_t)w < sizeof missing - o)
-                o += (size_t)w;
-            if (d->service && d->start > 0) {
-                int w2 = snprintf(missing + o, sizeof missing - o, " (Start %d)", d->start);
-                if (w2 > 0 && (size_t)w2 < sizeof missing - o)
-                    o += (size_t)w2;
-            }
+            appendf(missing, sizeof missing, &o, "%s%s: %s, %s", o ? "; " : "", d->name,
+                    d->file ? "driver file present" : "no driver file",
+                    !d->service       ? "no service"
+                    : d->start == 0   ? "service starts at boot"
+                    : d->start < 0    ? "service without Start"
+                                      : "service does not start at boot");
+            if (d->service && d->start > 0)
+                appendf(missing, sizeof missing, &o, " (Start %d)", d->start);
+            appendf(missing, sizeof missing, &o, ", %s %s", registered_for_boot(d, build) ? "in" : "not in",
+                    registry);
         }
     }
-    if (!wf->virtio_net) {
-        int w = snprintf(missing + o, sizeof missing - o, "%snetkvm: no driver file, no service", o ? "; " : "");
-        if (w > 0 && (size_t)w < sizeof missing - o)
-            o += (size_t)w;
-    }
+    if (!wf->virtio_net)
+        appendf(missing, sizeof missing, &o, "%snetkvm: no driver file, no service, not in the driver store",
+                o ? "; " : "");
     if (o)
         insp_finding(insp, IMGP_CODE_VIRTIO_NOT_INSTALL, IMGP_SEVERITY_ERROR,
                      "Install the KVM virtio drivers (virtio-win: viostor or vioscsi, and netkvm) in the guest "
-                     "and make the storage driver a boot-start service (Start 0) before export.",
+                     "with their installer or `pnputil /add-driver <inf> /install`, so that the storage driver "
+                     "is registered for its devices and starts at boot (Start 0), before export.",
                      "%s", missing);
 }
 
@@ -601,44 +701,54 @@ static void cloudbase_findings(imgp_inspection *insp, const char *uninstall, boo
     }
 }
 
-/* GPT, an EFI system partition, LDM dynamic disks, Storage Spaces: not imported for Windows. */
-static void partition_findings(imgp_inspection *insp)
+/*
+ * GPT, an EFI system partition, LDM dynamic disks, Storage Spaces: not
+ * imported for Windows. With @p root_found false (no operating system was
+ * found on the disk) only LDM and Storage Spaces count: they hide the
+ * volumes they hold from every reader, which is the likely reason.
+ */
+void insp_windows_partitioning(imgp_inspection *insp, bool root_found)
 {
     const imgp_volume_info *vi = insp->info.volumes;
     if (!vi)
         return;
     static const struct {
         const char *type, *what;
+        bool hides_volumes;
     } bad[] = {
-        {"c12a7328-f81f-11d2-ba4b-00a0c93ec93b", "an EFI system partition"},
-        {"0xef", "an EFI system partition"},
-        {"0x42", "an LDM dynamic disk partition"},
-        {"5808c8aa-7e8f-42e0-85d2-e1e90434cfb3", "LDM dynamic disk metadata"},
-        {"af9b60a0-1431-4f62-bc68-3311714a69ad", "an LDM dynamic disk partition"},
-        {"e75caf8f-f680-4cee-afa3-b001e56efc2d", "a Storage Spaces partition"},
+        {"c12a7328-f81f-11d2-ba4b-00a0c93ec93b", "an EFI system partition", false},
+        {"0xef", "an EFI system partition", false},
+        {"0x42", "an LDM dynamic disk partition", true},
+        {"5808c8aa-7e8f-42e0-85d2-e1e90434cfb3", "LDM dynamic disk metadata", true},
+        {"af9b60a0-1431-4f62-bc68-3311714a69ad", "an LDM dynamic disk partition", true},
+        {"e75caf8f-f680-4cee-afa3-b001e56efc2d", "a Storage Spaces partition", true},
     };
     char seen[512] = "";
     size_t o = 0;
-    if (strcmp(vi->scheme, "gpt") == 0) {
-        int w = snprintf(seen, sizeof seen, "a GPT partition table");
-        if (w > 0 && (size_t)w < sizeof seen)
-            o = (size_t)w;
-    }
+    if (root_found && strcmp(vi->scheme, "gpt") == 0)
+        appendf(seen, sizeof seen, &o, "a GPT partition table");
     for (size_t i = 0; i < vi->npartitions; i++) {
         const char *t = vi->partitions[i].type ? vi->partitions[i].type : "";
         for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
-            if (strcasecmp(t, bad[k].type) == 0) {
-                int w = snprintf(seen + o, sizeof seen - o, "%s%s (partition %s)", o ? ", " : "", bad[k].what,
-                                 vi->partitions[i].index);
-                if (w > 0 && (size_t)w < sizeof seen - o)
-                    o += (size_t)w;
-            }
+            if (strcasecmp(t, bad[k].type) == 0 && (root_found || bad[k].hides_volumes))
+                appendf(seen, sizeof seen, &o, "%s%s (partition %s)", o ? ", " : "", bad[k].what,
+                        vi->partitions[i].index);
     }
-    if (o)
+    /* a whole disk made dynamic without a partition of type 0x42 left in view */
+    if (vi->disk.content.type && strcmp(vi->disk.content.type, "LDM") == 0)
+        appendf(seen, sizeof seen, &o, "%san LDM dynamic disk database", o ? ", " : "");
+    if (!o)
+        return;
+    if (root_found)
         insp_finding(insp, "WindowsPartitioningUnsupported", IMGP_SEVERITY_ERROR,
                      "Windows is imported from a basic MBR disk booting through BIOS: convert the disk to MBR "
                      "(mbr2gpt cannot go back: reinstall or clone onto an MBR disk) and use basic volumes.",
                      "the Windows disk has %s", seen);
+    else
+        insp_finding(insp, "WindowsPartitioningUnsupported", IMGP_SEVERITY_ERROR,
+                     "Convert the dynamic disk (or Storage Spaces pool) back to a basic MBR disk in Windows "
+                     "(Disk Management, or clone the system volume onto a basic disk) before export.",
+                     "the disk has %s: the Windows volumes it holds cannot be read", seen);
 }
 
 static void version_findings(imgp_inspection *insp)
@@ -680,7 +790,7 @@ static imgp_status windows_identify(imgp_inspection *insp)
     insp->info.windows.system_root = sysroot;
     os->distro = "windows";
     for (int i = 0; i < IMGP_WIN_DRIVER_COUNT; i++)
-        insp->info.windows.virtio[i] = (imgp_windows_driver){win_virtio_names[i], false, false, -1};
+        insp->info.windows.virtio[i] = (imgp_windows_driver){.name = win_virtio_names[i], .start = -1};
 
     const char *uninstall = read_software(insp, sysroot);
     const char *reg_arch = NULL;
@@ -691,7 +801,7 @@ static imgp_status windows_identify(imgp_inspection *insp)
 
     virtio_findings(insp, sysroot);
     cloudbase_findings(insp, uninstall, cloudbase_service, cloudbase_start);
-    partition_findings(insp);
+    insp_windows_partitioning(insp, true);
     version_findings(insp);
     volume_findings(insp);
     return insp->nomem ? IMGP_ERR_NOMEM : IMGP_OK;

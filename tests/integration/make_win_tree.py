@@ -7,8 +7,11 @@ layout. Used by tests/integration/check_windows.sh and fuzz/make_seeds.sh.
 Keys (defaults below): product, build,
 version (CurrentVersion), major/minor (absent: none), edition, type
 (InstallationType), machine (0x8664 or 0x14c), arch (PROCESSOR_ARCHITECTURE),
-host, current (Select\Current), viostor/vioscsi/netkvm (f: file, s<N>:
-service with Start N, e.g. "fs0"), cloudbase (s: service, d: folder, u:
+host (ComputerName), dnshost (Tcpip\Parameters\Hostname: default host in
+lower case, "-" leaves it out), current (Select\Current), viostor/vioscsi/netkvm (f: file, s<N>:
+service with Start N, e.g. "fs0"; a file also registers the driver's virtio
+PCI ID in the driver store and the critical device database, unless x is
+given; p: registered only, staged without a file), cloudbase (s: service, d: folder, u:
 uninstall entry), root (the system root's spelling), hiber (1: hiberfil.sys
 says HIBR), mounted (MountedDevices: LETTER=mbr:SIGNATURE:OFFSET or
 LETTER=gpt:GUID, comma-separated), bootini (1: a /boot.ini whose default= names
@@ -23,7 +26,7 @@ name = sys.argv[1]
 o = dict(product='Windows Server 2019 Datacenter', build='17763', version='6.3', major='10', minor='0',
          edition='ServerDatacenter', type='Server', machine='0x8664', arch='AMD64', host='WIN-TEST',
          current='1', viostor='fs0', vioscsi='', netkvm='fs3', cloudbase='sdu', root='Windows', hiber='0',
-         mounted='', bootini='0')
+         mounted='', bootini='0', dnshost='')
 for kv in sys.argv[2:]:
     k, _, v = kv.partition('=')
     assert k in o, k
@@ -85,12 +88,21 @@ cv += ['[\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\{11111111-2222-3333-44
        sz('DisplayName', 'Some Other Program'), '']
 software = hive(cv)
 
+def registered(drv):
+    """Whether the driver's device ID is in the driver store and the critical device database."""
+    return ('f' in o[drv] or 'p' in o[drv]) and 'x' not in o[drv]
+
 def control_set(cs, real):
     host_name = o['host'] if real else 'STALE-NAME'
     r = ['[\\ControlSet%03d\\Control\\ComputerName\\ComputerName]' % cs, sz('ComputerName', host_name), '',
          '[\\ControlSet%03d\\Control\\Session Manager\\Environment]' % cs, sz('PROCESSOR_ARCHITECTURE', o['arch']),
          sz('OS', 'Windows_NT'), '',
-         '[\\ControlSet%03d\\Services\\Tcpip]' % cs, dw('Start', 1), '']
+         '[\\ControlSet%03d\\Services\\Tcpip]' % cs, dw('Start', 1), '',
+         '[\\ControlSet%03d\\Services\\Tcpip\\Parameters]' % cs]
+    dns = host_name.lower() if o['dnshost'] == '' or not real else o['dnshost']
+    if dns != '-':
+        r += [sz('Hostname', dns), sz('NV Hostname', dns)]
+    r += ['']
     for drv in ('viostor', 'vioscsi', 'netkvm'):
         spec = o[drv] if real else 'f0'
         if 's' in spec:
@@ -99,7 +111,7 @@ def control_set(cs, real):
                   sz('ImagePath', 'System32\\drivers\\%s.sys' % drv), '']
     # the critical device database (before Windows 8) names each virtio device's service
     for drv, dev in (('viostor', '1001'), ('vioscsi', '1004'), ('netkvm', '1000')):
-        if real and 'f' in o[drv]:
+        if real and registered(drv):
             r += ['[\\ControlSet%03d\\Control\\CriticalDeviceDatabase\\pci#ven_1af4&dev_%s&subsys_00021af4]' % (cs, dev),
                   sz('Service', drv), '']
     r += ['[\\ControlSet%03d\\Control\\CriticalDeviceDatabase\\pci#ven_8086&dev_100e]' % cs, sz('Service', 'E1G60'), '']
@@ -132,7 +144,7 @@ sysl += control_set(cur, True) + control_set(3 - cur, False) + mounted
 # the driver store (Windows 8 / 2012 on): DriverDatabase\DeviceIds\<bus>\<hardware id> = the inf files
 store = [('8086', '100E', 'net1ic64.inf')]
 store += [('1AF4', dev, drv + '.inf') for drv, dev in (('viostor', '1001'), ('vioscsi', '1004'), ('netkvm', '1000'))
-          if 'f' in o[drv]]
+          if registered(drv)]
 for ven, dev, inf in store:
     sysl += ['[\\DriverDatabase\\DeviceIds\\PCI\\VEN_%s&DEV_%s&SUBSYS_0002%s&REV_00]' % (ven, dev, ven),
              '"%s"=hex:01,ff,00,00' % inf, '']
