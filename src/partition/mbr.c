@@ -41,6 +41,20 @@ static bool bytes_at(imgp_cursor *c, size_t off, const char *s)
     return p && memcmp(p, s, strlen(s)) == 0;
 }
 
+/* A FAT BPB that names no type (DOS 3.3 floppies): a jump, then fields as the
+ * spec bounds them. Linux (msdos.c) takes reserved sectors, FATs and a valid
+ * media byte beside an odd boot indicator as a FAT filesystem, not a table. */
+static bool looks_like_old_fat_bpb(imgp_cursor *c)
+{
+    uint8_t jump = imgp_cur_u8_at(c, VBR_JUMP), media = imgp_cur_u8_at(c, VBR_BPB_MEDIA);
+    uint16_t sector_size = imgp_cur_le16_at(c, VBR_BPB_BYTS_PER_SEC);
+    bool jumps = (jump == VBR_JUMP_SHORT && imgp_cur_u8_at(c, VBR_JUMP + 2) == VBR_JUMP_SHORT_NOP) ||
+                 jump == VBR_JUMP_NEAR;
+    return jumps && imgp_is_pow2(sector_size) && sector_size >= 512 && sector_size <= 4096 &&
+           imgp_is_pow2(imgp_cur_u8_at(c, VBR_BPB_SEC_PER_CLUS)) && imgp_cur_le16_at(c, VBR_BPB_RSVD_SEC_CNT) &&
+           imgp_cur_u8_at(c, VBR_BPB_NUM_FATS) && (media == 0xF0 || media >= 0xF8) && imgp_cur_ok(c);
+}
+
 /* The boot sector of a filesystem on the whole disk (Microsoft's FAT spec,
  * "Boot Sector and BPB"; NTFS and exFAT put their names at the OEM field). */
 static bool looks_like_filesystem_boot_sector(const uint8_t *head, size_t len)
@@ -48,7 +62,7 @@ static bool looks_like_filesystem_boot_sector(const uint8_t *head, size_t len)
     imgp_cursor c = imgp_cur_init(head, len);
     return bytes_at(&c, VBR_OEM_NAME, "NTFS    ") || bytes_at(&c, VBR_OEM_NAME, "EXFAT   ") ||
            bytes_at(&c, VBR_FAT16_FS_TYPE, "FAT12") || bytes_at(&c, VBR_FAT16_FS_TYPE, "FAT16") ||
-           bytes_at(&c, VBR_FAT32_FS_TYPE, "FAT32");
+           bytes_at(&c, VBR_FAT32_FS_TYPE, "FAT32") || looks_like_old_fat_bpb(&c);
 }
 
 int mbr_score(const uint8_t *head, size_t len)

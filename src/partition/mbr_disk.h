@@ -47,5 +47,16 @@
 #define VBR_OEM_NAME_LEN 8u
 #define VBR_FAT16_FS_TYPE 54u         /* 8: FAT12/16 "BS_FilSysType", "FAT12   " / "FAT16   " */
 #define VBR_FAT32_FS_TYPE 82u         /* 8: FAT32 "BS_FilSysType", "FAT32   " */
+/* A FAT BPB without a type string (DOS 3.3 and older floppies): Microsoft's
+ * FAT spec (fatgen103), section 3.1 "Boot Sector and BPB". */
+#define VBR_JUMP 0u                   /* 3: "BS_jmpBoot", 0xEB ?? 0x90 or 0xE9 ?? ?? */
+#define VBR_JUMP_SHORT 0xEBu
+#define VBR_JUMP_SHORT_NOP 0x90u
+#define VBR_JUMP_NEAR 0xE9u
+#define VBR_BPB_BYTS_PER_SEC 11u      /* 2: "BPB_BytsPerSec", 512, 1024, 2048 or 4096 */
+#define VBR_BPB_SEC_PER_CLUS 13u      /* 1: "BPB_SecPerClus", a power of two */
+#define VBR_BPB_RSVD_SEC_CNT 14u      /* 2: "BPB_RsvdSecCnt", never 0 */
+#define VBR_BPB_NUM_FATS 16u          /* 1: "BPB_NumFATs", never 0 */
+#define VBR_BPB_MEDIA 21u             /* 1: "BPB_Media", 0xF0 or 0xF8..0xFF */
 
 #endif

@@ -334,6 +334,32 @@ static void test_filesystem_boot_sectors(void **state)
     memset(disk + MBR_PARTITION_RECORDS, 0x33, 64);
     put_signature(0);
     assert_int_equal(mbr_score(disk, 512), MBR_SCORE_ODD);
+
+    /* ... unless a FAT BPB without a type string sits in front (a DOS 3.3
+     * 1.44 MB floppy, as e2fsprogs' f_crashdisk): Linux and blkid take no table */
+    static const uint8_t dos33[] = {0xEB, 0x34, 0x90, 'I', 'B', 'M', ' ', ' ', '3', '.', '3', 0x00, 0x02, 0x01,
+                                    0x01, 0x00, 0x02, 0xE0, 0x00, 0x40, 0x0B, 0xF0, 0x09, 0x00};
+    memcpy(disk, dos33, sizeof dos33);
+    assert_int_equal(mbr_score(disk, 512), IMGP_SCORE_NONE);
+    disk[VBR_JUMP] = 0xE9; /* a near jump */
+    assert_int_equal(mbr_score(disk, 512), IMGP_SCORE_NONE);
+    /* one BPB field out of its bounds: boot code, not a BPB */
+    static const struct {
+        size_t off;
+        uint8_t value;
+    } not_bpb[] = {{VBR_JUMP, 0x33},  {VBR_JUMP + 2, 0x33},       {VBR_BPB_BYTS_PER_SEC + 1, 0x03},
+                   {VBR_BPB_SEC_PER_CLUS, 3}, {VBR_BPB_RSVD_SEC_CNT, 0}, {VBR_BPB_NUM_FATS, 0},
+                   {VBR_BPB_MEDIA, 0xF1}};
+    for (size_t i = 0; i < sizeof not_bpb / sizeof not_bpb[0]; i++) {
+        memcpy(disk, dos33, sizeof dos33);
+        disk[not_bpb[i].off] = not_bpb[i].value;
+        assert_int_equal(mbr_score(disk, 512), MBR_SCORE_ODD);
+    }
+    /* the BPB beside a sane table: a table */
+    memcpy(disk, dos33, sizeof dos33);
+    memset(disk + MBR_PARTITION_RECORDS, 0, 64);
+    put_record(0, 0, 0x80, 0x06, 2048, 1000);
+    assert_int_equal(mbr_score(disk, 512), MBR_SCORE_PLAUSIBLE);
 }
 
 static void test_sector_parse(void **state)
