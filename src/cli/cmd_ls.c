@@ -42,8 +42,12 @@ static int pick_fs(imgp_ctx *ctx, const char *image, const imgp_volume_info *vi,
     size_t found = 0;
     for (size_t i = 0; i < vi->npartitions; i++) {
         const imgp_partition *p = &vi->partitions[i];
-        if (!p->bdev)
+        if (!p->bdev) {
+            /* past the end of the disk, a thin LV...: say so, as for those that did not mount */
+            if (!p->is_container)
+                add_reason(why, sizeof why, p->index, p->unreadable ? p->unreadable : "not readable");
             continue;
+        }
         imgp_fs *fs;
         if (imgp_fs_mount(ctx, p->bdev, NULL, &fs) != IMGP_OK) {
             add_reason(why, sizeof why, p->index, message_about(ctx, p->bdev));

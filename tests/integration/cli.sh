@@ -89,5 +89,15 @@ else
     expect_exit 0 "$IMGPROBE" digest disk.raw && ok "works on a 0444 image"
 fi
 
+# An MBR whose only partition lies past the end of the disk: ls names it and says why nothing mounts.
+truncate -s 1M pastend.raw
+# record 1 at 0x1BE: type 0x83, from LBA 4096 (0x1000), 2048 sectors; then 0x55AA
+printf '\x00\x00\x00\x00\x83\x00\x00\x00\x00\x10\x00\x00\x00\x08\x00\x00' |
+    dd of=pastend.raw bs=1 seek=446 conv=notrunc status=none
+printf '\x55\xaa' | dd of=pastend.raw bs=1 seek=510 conv=notrunc status=none
+expect_exit 2 "$IMGPROBE" ls pastend.raw / &&
+    grep -q '^imgprobe: pastend.raw: no filesystem that imgprobe reads (1: .*past the end' err &&
+    ok "ls: a partition past the end of the disk is named" || bad "ls past the end: $(cat err)"
+
 echo "$fails failed"
 [ $fails -eq 0 ]
