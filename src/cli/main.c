@@ -10,6 +10,8 @@ static const char usage_text[] =
     "usage: imgprobe COMMAND [OPTIONS] IMAGE\n"
     "\n"
     "commands:\n"
+    "  check  [--json] [--no-scan] [-f FORMAT] IMAGE\n"
+    "                                      inspect the guest and give the import verdict\n"
     "  info   [--json] [-f FORMAT] IMAGE   format, sizes, backing chain, snapshots\n"
     "  dump   [-f FORMAT] IMAGE > disk.raw the virtual disk as raw bytes\n"
     "  digest [-f FORMAT] IMAGE            XXH3-128 of the virtual disk (as xxh128sum prints it)\n"
@@ -19,7 +21,8 @@ static const char usage_text[] =
     "  cat    [-p PART] [-f FORMAT] IMAGE PATH\n"
     "                                      write a file of the guest's filesystem to standard output\n"
     "\n"
-    "The image is opened read-only and never written. Exit status: 0 success, 2 failure.\n";
+    "The image is opened read-only and never written. Exit status: 0 success, 2 failure;\n"
+    "check: 0 importable, 1 not importable, 2 could not inspect.\n";
 
 int cli_usage_error(const char *fmt, ...)
 {
