@@ -44,6 +44,7 @@ static void check_info(const imgp_fs_info *in)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fuzz_fs_input(data, size, &imgp_fs_ext4, check_info);
+    static const fs_walk_rules rules = {.max_name = 255};
+    fuzz_fs_input(data, size, &imgp_fs_ext4, &rules, check_info);
     return 0;
 }

@@ -209,6 +209,8 @@ if command -v mkntfs >/dev/null; then
         printf 'cdir\t/c\nfile\t/c/text\t%s\nfrag\t/frag\t%s\n' "$work/ntfs-text" "$work/ntfs-alt"
         printf 'file\t/Case\t%s\nfile\t/case\t%s\n' "$work/ntfs-small" "$work/ntfs-small"
         printf 'file\t/Long name.txt\t%s\ndosname\t/Long name.txt\tLONGNA~1.TXT\n' "$work/ntfs-small"
+        # 130 UTF-16 units that are 260 bytes of UTF-8: a name past 255 bytes that paths must still reach
+        printf 'file\t/%s\t%s\n' "$(printf '\303\251%.0s' $(seq 1 130))" "$work/ntfs-small"
         printf 'link\t/dir/small\t/hard\nsymlink\t/sl\t\\??\\C:\\dir\\small\t0\nsymlink\t/rel\tdir\\small\t1\n'
         printf 'junction\t/j\t\\??\\C:\\dir\nintx\t/ix\tdir/small\nwof\t/w\t100\n'
         printf 'stream\t/text\tads\t%s\ndir\t/many\nmany\t/many\t60\n' "$work/ntfs-small"
