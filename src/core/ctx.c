@@ -135,8 +135,10 @@ imgp_status imgp_error_prefix(imgp_ctx *ctx, const char *fmt, ...)
 void *imgp_alloc(imgp_ctx *ctx, size_t size)
 {
     void *p = ctx->alloc.alloc(ctx->alloc.opaque, size ? size : 1);
-    if (!p)
+    if (!p) {
+        ctx->alloc_failures++;
         imgp_error(ctx, IMGP_ERR_NOMEM, "out of memory allocating %zu bytes", size);
+    }
     return p;
 }
 
@@ -156,8 +158,10 @@ void *imgp_calloc(imgp_ctx *ctx, size_t n, size_t size)
 void *imgp_realloc(imgp_ctx *ctx, void *ptr, size_t size)
 {
     void *p = ctx->alloc.realloc(ctx->alloc.opaque, ptr, size ? size : 1);
-    if (!p)
+    if (!p) {
+        ctx->alloc_failures++;
         imgp_error(ctx, IMGP_ERR_NOMEM, "out of memory growing a buffer to %zu bytes", size);
+    }
     return p;
 }
 

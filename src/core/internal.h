@@ -17,6 +17,9 @@ struct imgp_ctx {
     imgp_status status;
     char message[IMGP_MSG_MAX];
     uint64_t limits[IMGP_LIMIT_COUNT_];
+    /* allocations the allocator refused; imgp_ctx_clear keeps the count, so
+     * that a caller going on past failures (inspection) sees it lost nothing */
+    uint64_t alloc_failures;
 };
 
 /**
