@@ -212,7 +212,7 @@ static const char *system_root(imgp_inspection *insp, imgp_view *v)
     for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++)
         if (holds_system(insp, v, roots[i]))
             return roots[i];
-    char named[256];
+    char named[1 + sizeof ((root_dirs *)NULL)->names[0]]; /* "/" and a top-level name */
     if (boot_ini_root(insp, v, named, sizeof named) && holds_system(insp, v, named))
         return insp_str(insp, named);
     root_dirs *dirs = imgp_calloc(insp->ctx, 1, sizeof *dirs);
