@@ -52,6 +52,8 @@ struct imgp_image {
     imgp_image *backing;       /* owned; the image this one reads through */
     const imgp_image *above;   /* the image that opened this one as its backing */
     unsigned depth;            /* 0 for the image opened by the user */
+    uint64_t table_bytes;      /* metadata tables this image holds (L1, BAT, grain directories): what its
+                                * backing images may not use of IMGP_LIMIT_TABLE_BYTES (imgp_image_open_backing) */
     imgp_strnode *strings;
     imgp_prop *props;
     size_t props_cap;
@@ -75,7 +77,9 @@ imgp_status imgp_image_set_unreadable(imgp_image *img, const char *fmt, ...) IMG
 /**
  * Open the image that @p img reads through (a backing file, a parent): @p name
  * relative to img's source, @p format forced (a name) or NULL to probe. Checks
- * IMGP_LIMIT_CHAIN_DEPTH and loops. Sets img->backing on success; the error
+ * IMGP_LIMIT_CHAIN_DEPTH and loops; the backing image opens with
+ * IMGP_LIMIT_TABLE_BYTES less img->table_bytes, so that the limit bounds
+ * the tables of the whole chain, not of each image. Sets img->backing on success; the error
  * message names the backing file on failure.
  */
 imgp_status imgp_image_open_backing(imgp_image *img, const char *name, const char *format);

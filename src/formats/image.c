@@ -223,8 +223,19 @@ imgp_status imgp_image_open_backing(imgp_image *img, const char *name, const cha
             return st;
         }
     }
+    /* The table limit bounds the whole chain: without this, each of
+     * chain_depth crafted images could hold a table of the full limit.
+     * Nested opens see the limit already lowered by the images above. */
+    uint64_t table_limit = imgp_ctx_limit(ctx, IMGP_LIMIT_TABLE_BYTES);
+    if (img->table_bytes >= table_limit) {
+        imgp_source_close(src);
+        return imgp_error(ctx, IMGP_ERR_LIMIT, "%s: backing file '%s': the tables of the chain above it take all "
+                          "of the table limit (%llu bytes)", img->src->name, name, (unsigned long long)table_limit);
+    }
     imgp_image *backing;
+    ctx->limits[IMGP_LIMIT_TABLE_BYTES] = table_limit - img->table_bytes;
     st = image_open(ctx, src, format, img, &backing);
+    ctx->limits[IMGP_LIMIT_TABLE_BYTES] = table_limit;
     if (st != IMGP_OK)
         return st == IMGP_ERR_NOMEM ? st : imgp_error_prefix(ctx, "%s: backing file '%s': ", img->src->name, name);
     if (!backing->info.readable) {

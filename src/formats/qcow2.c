@@ -571,6 +571,7 @@ static imgp_status open_device(imgp_image *img, const qcow2_header *h, const cha
     for (uint32_t i = 0; i < h->l1_size; i++)
         q->l1[i] = imgp_cur_be64_at(&c, (size_t)i * QCOW2_L1_ENTRY_SIZE); /* in place: entry i is read first */
     q->l1_size = h->l1_size;
+    img->table_bytes = l1_bytes;
 
     if ((st = imgp_cache_new(ctx, (size_t)q->g.cluster_size, L2_CACHE_SLOTS, &q->l2_cache)) != IMGP_OK)
         return st;

@@ -843,6 +843,7 @@ static imgp_status open_sparse(imgp_image *img, vhd_bdev *v)
         st = vhd_bat_parse(ctx, (const uint8_t *)v->bat, (size_t)table_bytes, hdr.blocks, &hdr, src->size, v->bat);
     if (st != IMGP_OK)
         return st;
+    img->table_bytes = table_bytes;
     img->info.cluster_size = hdr.block_size;
     if (!v->differencing)
         return IMGP_OK;

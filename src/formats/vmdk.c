@@ -926,6 +926,7 @@ static imgp_status open_parent(vmdk_bdev *v, imgp_image *img, const vmdk_descrip
     img->info.backing_format = "vmdk";
     if (!img->info.backing_file)
         return IMGP_ERR_NOMEM;
+    img->table_bytes = v->gd_bytes;
     imgp_status st = imgp_image_open_backing(img, d->parent_hint, "vmdk");
     if (st != IMGP_OK)
         return st;
