@@ -124,6 +124,22 @@ def qcow2_snapshots_2e31(name):
         f.truncate(96 << 30)
 
 
+def qcow2_chain_l1_48m(name):
+    """A qcow2 over a backing qcow2, each with an L1 table of 48 MiB (in sparse files of 48 MiB): the
+    table limit bounds the chain, so the backing file has 16 MiB left. (qemu-img opens a backing file
+    to create an overlay, so both are made first and patched after.)"""
+    base = name.replace('.qcow2', '.base.qcow2')
+    qcow2_base(base)
+    run('qemu-img', 'create', '-q', '-f', 'qcow2', '-b', base, '-F', 'qcow2', path(name), '1G')
+    entries = (48 << 20) // 8
+    for n in (base, name):
+        l1_off = struct.unpack('>Q', read(n, 40, 8))[0]
+        patch(n, 24, struct.pack('>Q', entries << 29))  # size: what an L1 of that many entries maps
+        patch(n, 36, struct.pack('>I', entries))
+        with open(path(n), 'r+b') as f:
+            f.truncate(l1_off + (48 << 20) + 65536)
+
+
 def qcow2_compressed_bomb(name, ctype):
     """Guest cluster 0 compressed, its descriptor then pointed at a stream that
     inflates to 100 MiB of zeros, in the 128 KiB the descriptor can span."""
@@ -536,6 +552,7 @@ CASES = [
     ('qcow2_l1_2e31.qcow2', qcow2_l1_2e31, ['qemu-img']),
     ('qcow2_refcount_table_huge.qcow2', qcow2_refcount_table_huge, ['qemu-img']),
     ('qcow2_snapshots_2e31.qcow2', qcow2_snapshots_2e31, ['qemu-img']),
+    ('qcow2_chain_l1_48m.qcow2', qcow2_chain_l1_48m, ['qemu-img']),
     ('qcow2_zlib_bomb.qcow2', lambda n: qcow2_compressed_bomb(n, 'zlib'), ['qemu-img']),
     ('qcow2_zstd_bomb.qcow2', lambda n: qcow2_compressed_bomb(n, 'zstd'), ['qemu-img', 'zstd']),
     ('vmdk_gd_2e32.vmdk', vmdk_gd_2e32, ['qemu-img']),

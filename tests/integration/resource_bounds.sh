@@ -118,6 +118,9 @@ image qcow2_l1_2e31.qcow2 "L1 table of 2147483648 entries .* $LIMIT_TABLE" "L1 t
 image qcow2_refcount_table_huge.qcow2 'file format: qcow2' '"format": "qcow2"'
 image qcow2_snapshots_2e31.qcow2 '2147483648 internal snapshots exceed the limit of 65536' \
     '2147483648 internal snapshots exceed the limit'
+# two images of 48 MiB of L1 each: the table limit is the chain's, the backing file gets 16 MiB
+image qcow2_chain_l1_48m.qcow2 "backing file 'qcow2_chain_l1_48m.base.qcow2': qcow2: L1 table of 6291456 entries .* exceeds the table limit \(16777216 bytes\)" \
+    'L1 table of 6291456 entries'
 # a compressed cluster inflates to one cluster and no further, as qemu reads it
 for b in zlib zstd; do
     made qcow2_${b}_bomb.qcow2 || continue
@@ -171,6 +174,20 @@ if [ -n "${CPIOLIST:-}" ] && [ -x "$CPIOLIST" ] && made initramfs_zstd_1g.img; t
 fi
 # the same bomb as the initramfs of a Debian guest (check_linux.sh's hostile fixture)
 image linux_initramfs_bomb.qcow2 'file format: qcow2' 'could not be read'
+
+# ---- the limits are the context's: --limit sets them ----
+if made ext4_dir_1e7.img; then
+    bounded ext4_dir_1e7.img ls-limit 'directory inode [0-9]+ has more than 1000 entries' \
+        "$IMGPROBE" --limit dir-entries=1000 ls -R ext4_dir_1e7.img /
+    n=$(grep -c '^0[0-9][0-9][0-9]$' "$T/out")
+    [ "$n" = 1000 ] || fail "ext4_dir_1e7.img: --limit dir-entries=1000: ls -R listed $n entries, not 1000"
+fi
+if made qcow2_chain_l1_48m.qcow2; then
+    bounded qcow2_chain_l1_48m.qcow2 info-limit 'L1 table of 6291456 entries \(50331648 bytes\) exceeds the table limit \(8388608 bytes\)' \
+        "$IMGPROBE" --limit=table_bytes=8M info qcow2_chain_l1_48m.qcow2
+fi
+made qcow2_l1_2e31.qcow2 &&
+    bounded qcow2_l1_2e31.qcow2 bad-limit "unknown limit 'table-size'" "$IMGPROBE" --limit table-size=1M info qcow2_l1_2e31.qcow2
 
 [ -s "$T/figures" ] || fail "no input was made"
 if [ "$failures" -gt 0 ]; then
