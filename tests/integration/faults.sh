@@ -2,22 +2,24 @@
 # Fault injection over a full `check` (tests/support/faultcheck.c): for
 # small guests built here with real tools, the Nth read of the image file
 # failing and the Nth allocation failing, for every N, through the image
-# layer alone and through the whole inspection; once with one failure, once
-# with every read failing from the Nth on (a dead disk), and once with caches
-# cut to one block (more re-reads, so failures reach readers a warm cache
-# would hide). Each run must end in a clean error (IMGP_ERR_IO / _NOMEM with
+# layer alone and through the whole inspection; once with one failure, and
+# once with every read failing from the Nth on (a dead disk) and caches cut
+# to one block (more re-reads, so failures reach readers a warm cache would
+# hide). Each run must end in a clean error (IMGP_ERR_IO / _NOMEM with
 # a message) or in the fault-free verdict; anything else aborts faultcheck.
 # Under -Db_sanitize=address LeakSanitizer checks every iteration at exit.
 #
 # Fixtures (a few MiB each): Debian 12 on ext4 in qcow2 (MBR), CentOS 8 on
 # XFS in vmdk (mkfs.xfs -p; its 300 MB floor lifted as xfstests does), the
 # same Debian tree on an LVM logical volume in qcow2 (root, lvm2 and a loop
-# device only), Windows Server 2019 on NTFS (ntfs_gen) in vhd.
+# device only), Windows Server 2019 on NTFS (ntfs_gen) in vhd; and for the
+# image layer alone, the Debian disk as compressed qcow2, a qcow2 overlay,
+# streamOptimized and split vmdk.
 set -euo pipefail
 : "${FAULTCHECK:?}" "${SRCDIR:?}"
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
-for tool in mkfs.ext4 sfdisk qemu-img cpio zstd "$PY"; do
+for tool in mkfs.ext4 sfdisk qemu-img qemu-io cpio zstd "$PY"; do
     command -v "$tool" >/dev/null || { echo "skip: $tool not installed"; exit 77; }
 done
 T=$(mktemp -d "${TMPDIR:-/tmp}/faults.XXXXXX")
@@ -107,6 +109,15 @@ if command -v mkntfs >/dev/null && command -v hivexregedit >/dev/null && command
 else
     echo "skip: Windows fixture (mkntfs, hivexregedit, cc or libntfs-3g headers missing)"
 fi
+# the format readers' other paths, for the image layer: compressed qcow2
+# clusters, an overlay reading through its backing file, streamOptimized
+# (deflated grains) and split (several extent files) vmdk
+qemu-img convert -c -O qcow2 debian.raw variant-compressed.qcow2
+qemu-img create -q -f qcow2 -b debian.qcow2 -F qcow2 variant-overlay.qcow2
+qemu-io -c "write -P 0x5a 1M 64k" variant-overlay.qcow2 >/dev/null
+qemu-img convert -O vmdk -o subformat=streamOptimized debian.raw variant-stream.vmdk
+qemu-img convert -O vmdk -o subformat=twoGbMaxExtentSparse debian.raw variant-split.vmdk
+variants=(variant-compressed.qcow2 variant-overlay.qcow2 variant-stream.vmdk variant-split.vmdk)
 rm -f ./*.raw ./*.fs
 
 # each fixture is inspected whole when nothing fails: its root is found (a
@@ -124,8 +135,9 @@ run() {
     "$FAULTCHECK" "$@" || { echo "FAIL: faultcheck $* (exit $?)"; failures=$((failures + 1)); }
 }
 run --all "${fixtures[@]}"
-run --reads --sticky "${fixtures[@]}"
-run --reads --cache 1 "${fixtures[@]}"
+run --reads --sticky --cache 1 "${fixtures[@]}"
+run --all --image-only "${variants[@]}"
+run --all --image-only --sticky --cache 1 "${variants[@]}"
 
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "ok: faults (${#fixtures[@]} fixtures: ${fixtures[*]})"
