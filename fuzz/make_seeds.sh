@@ -149,6 +149,20 @@ if command -v mkfs.xfs >/dev/null && command -v python3 >/dev/null; then
     mkxfs xfs-v5-1k-dir8k.img -b size=1024 -n size=8192
     mkxfs xfs-v4-512.img -m crc=0 -b size=512
     mkxfs xfs-v4-512-noftype.img -m crc=0 -n ftype=0 -b size=512
+    # The same with the log on another device: the inodes and data then come
+    # first and the whole tree lies in the first 64 KiB, which a fuzzer's
+    # -max_len keeps whole (it cuts the seeds above before their root inode).
+    mkxfs_extlog() { # NAME MKFS-OPTIONS...
+        local name=$1
+        shift
+        truncate -s 16M "$x/$name" "$work/xfs-log"
+        TEST_DIR=$work TEST_DEV=/dev/null QA_CHECK_FS=1 mkfs.xfs -q -f "$@" -l logdev="$work/xfs-log",size=4m \
+            -m uuid=01234567-89ab-cdef-0123-456789abcdef -p "$work/xfs.proto" "$x/$name" >/dev/null 2>&1 &&
+            truncate -s 64K "$x/$name" || { echo "make_seeds: mkfs.xfs $name failed" >&2; rm -f "$x/$name"; }
+    }
+    mkxfs_extlog xfs-v5-1k-extlog.img -b size=1024
+    mkxfs_extlog xfs-v5-1k-dir8k-extlog.img -b size=1024 -n size=8192
+    mkxfs_extlog xfs-v4-512-extlog.img -m crc=0 -b size=512
 else
     echo "make_seeds: mkfs.xfs not found: no xfs seeds" >&2
 fi
