@@ -10,9 +10,9 @@
 # Under -Db_sanitize=address LeakSanitizer checks every iteration at exit.
 #
 # Fixtures (a few MiB each): Debian 12 on ext4 in qcow2 (MBR), CentOS 8 on
-# XFS in vmdk (mkfs.xfs -p; its 300 MB floor lifted as xfstests does), the
-# same Debian tree on an LVM logical volume in qcow2 (root, lvm2 and a loop
-# device only), Windows Server 2019 on NTFS (ntfs_gen) in vhd; and for the
+# XFS on GPT in vmdk (mkfs.xfs -p; its 300 MB floor lifted as xfstests
+# does), the same Debian tree on an LVM logical volume in qcow2 (root, lvm2
+# and a loop device only), Windows Server 2019 on NTFS (ntfs_gen) in vhd; and for the
 # image layer alone, the Debian disk as compressed qcow2, a qcow2 overlay,
 # streamOptimized and split vmdk.
 set -euo pipefail
@@ -34,28 +34,29 @@ ROOT_UUID=6a1f0c3e-4b1d-4c55-9d2e-0123456789ab
 export ROOT_UUID
 fixtures=()
 
-# mbr OUT SIZE_MB TYPE FS: FS as the one partition (from 1 MiB, TYPE) of a disk of SIZE_MB
-mbr() {
+# disk OUT dos|gpt SIZE_MB TYPE FS: FS as the one partition (from 1 MiB, of
+# sfdisk TYPE, to the end) of a disk of SIZE_MB
+disk() {
     rm -f "$1"
-    truncate -s "$2M" "$1"
-    printf 'label: dos\nlabel-id: 0x1badcafe\nstart=2048, type=%s, bootable\n' "$3" | sfdisk -q "$1"
-    dd if="$4" of="$1" bs=1M seek=1 conv=notrunc,sparse status=none
+    truncate -s "$3M" "$1"
+    printf 'label: %s\nstart=2048, type=%s\n' "$2" "$4" | sfdisk -q "$1"
+    dd if="$5" of="$1" bs=1M seek=1 conv=notrunc,sparse status=none
 }
 
 # Debian 12 on ext4, MBR, qcow2
 "$PY" "$SRCDIR/tests/integration/make_os_tree.py" debian.tree debian12
 mkfs.ext4 -q -F -U "$ROOT_UUID" -d debian.tree debian.fs 4M >/dev/null
-mbr debian.raw 6 83 debian.fs
+disk debian.raw dos 6 83 debian.fs
 qemu-img convert -O qcow2 debian.raw debian.qcow2
 fixtures+=(debian.qcow2)
 
-# CentOS 8 on XFS, MBR, vmdk: mkfs.xfs refuses under 300 MB unless run by xfstests
+# CentOS 8 on XFS, GPT, vmdk: mkfs.xfs refuses under 300 MB unless run by xfstests
 if command -v mkfs.xfs >/dev/null; then
     "$PY" "$SRCDIR/tests/integration/make_os_tree.py" centos.tree centos8
     bash "$SRCDIR/tests/integration/make_protofile.sh" centos.tree >centos.proto
     truncate -s 16M centos.fs
     if TEST_DEV=1 TEST_DIR=1 QA_CHECK_FS=1 mkfs.xfs -q -f -m uuid="$ROOT_UUID" -p centos.proto centos.fs >/dev/null 2>&1; then
-        mbr centos.raw 18 83 centos.fs
+        disk centos.raw gpt 18 L centos.fs
         qemu-img convert -O vmdk centos.raw centos.vmdk
         fixtures+=(centos.vmdk)
     else
@@ -67,7 +68,7 @@ fi
 
 # the Debian filesystem on LV vg0/root of a PV on partition 1 (type 8e), qcow2
 if [ "$(id -u)" = 0 ] && command -v pvcreate >/dev/null && command -v losetup >/dev/null; then
-    mbr lvm.raw 12 8e /dev/null
+    disk lvm.raw dos 12 8e /dev/null
     if loop_dev=$(losetup -f --show -o $((1 << 20)) --sizelimit $((11 << 20)) lvm.raw 2>/dev/null); then
         conf="devices { filter = [ \"a|^$loop_dev\$|\", \"r|.*|\" ] use_devicesfile = 0 hints = \"none\" }"
         conf+=" activation { udev_sync = 0 udev_rules = 0 }"
@@ -103,7 +104,7 @@ if command -v mkntfs >/dev/null && command -v hivexregedit >/dev/null && command
     truncate -s 8M windows.fs
     mkntfs -q -F -f -L windows windows.fs >/dev/null 2>&1
     ./ntfs_gen windows.fs <windows.cmds
-    mbr windows.raw 10 7 windows.fs
+    disk windows.raw dos 10 7 windows.fs
     qemu-img convert -O vpc windows.raw windows.vhd
     fixtures+=(windows.vhd)
 else
