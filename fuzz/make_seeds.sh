@@ -668,6 +668,10 @@ if command -v "$py" >/dev/null && command -v cpio >/dev/null && command -v mkfs.
                     cp "$work/$profile.raw" "$out/check/$profile-mbr.raw"
                 [ "$profile" = debian12 ] && command -v qemu-img >/dev/null &&
                     qemu-img convert -O qcow2 "$work/$profile.raw" "$out/check/$profile-mbr.qcow2"
+                # and in 4 KiB clusters, about 160 KiB: whole within a fuzzer's -max_len, where
+                # the 8 MiB raw disks are cut before their filesystem
+                command -v qemu-img >/dev/null &&
+                    qemu-img convert -O qcow2 -o cluster_size=4096 "$work/$profile.raw" "$out/check/$profile-mbr-c4k.qcow2"
                 [ "$profile" = centos6 ] && cp "$work/$profile.fs" "$out/check/$profile-whole.raw"
             fi
         fi
