@@ -6,8 +6,8 @@
 # make_hostile.py writes them) each end with a clear error or a bounded
 # result, in bounded time and memory (docs/limits.md lists every limit).
 #
-# Each input goes through `imgprobe info`, `check --json`, and for a
-# filesystem `ls -R` (and `cat` of the file whose mapping is hostile), under
+# Each input goes through `imgprobe info`, `check --json`, `measure`, and for
+# a filesystem `ls -R` (and `cat` of the file whose mapping is hostile), under
 # GNU time and `timeout 20`. Asserted for each run:
 #   - a clean exit status (0, 1 or 2: no signal, no timeout) and no sanitizer
 #     report on stderr;
@@ -45,7 +45,10 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 MAX_RSS_KIB=$((256 * 1024))
 MAX_CPU_CS=100 # centiseconds
 build=plain
-if ldd "$IMGPROBE" 2>/dev/null | grep -q libasan || nm "$IMGPROBE" 2>/dev/null | grep -q ' __asan_init'; then
+# (whole outputs, not `| grep -q`: under pipefail grep's early exit makes ldd's SIGPIPE the status)
+linked=$(ldd "$IMGPROBE" 2>/dev/null) || true
+symbols=$(nm "$IMGPROBE" 2>/dev/null) || true
+if [[ $linked == *libasan* || $symbols == *" __asan_init"* ]]; then
     build=asan
     MAX_CPU_CS=300 # what the instrumentation costs (see above), not the input
 fi
@@ -95,11 +98,13 @@ bounded() {
 
 made() { grep -qx "$1" "$T/made"; }
 
-# image NAME INFO_PATTERN CHECK_PATTERN: info and check --json on an image
+# image NAME INFO_PATTERN CHECK_PATTERN: info, check --json and measure on an
+# image (measure fails as info does, or measures)
 image() {
     made "$1" || return 0
     bounded "$1" info "$2" "$IMGPROBE" info "$1"
     bounded "$1" check "$3" "$IMGPROBE" check --json "$1"
+    bounded "$1" measure "^required size: |$2" "$IMGPROBE" measure "$1"
 }
 
 # filesystem NAME INFO CHECK LS [FILE CAT]: the same, then ls -R / (and cat FILE)
