@@ -99,59 +99,87 @@ before=$(snapshot)
 # ---- every command ----
 # The commands as `imgprobe --help` and docs/cli.md list them.
 "$IMGPROBE" --help >work/help
-for c in info dump digest measure ls cat; do
-    grep -q "^  $c " work/help || fail "imgprobe --help does not list '$c' (this test runs every command it lists)"
+tested=" check info dump digest measure ls cat "
+listed=$(sed -n 's/^  \([a-z][a-z]*\) .*/\1/p' work/help)
+[ -n "$listed" ] || fail "no commands found in imgprobe --help"
+for c in $listed; do
+    [[ $tested == *" $c "* ]] || fail "imgprobe --help lists '$c', which this test does not run"
+done
+for c in $tested; do
+    grep -q "^  $c " work/help || fail "imgprobe --help does not list '$c'"
 done
 mkdir -m 0777 out
 
-# run_all WHO [PREFIX...]: every command on every fixture, PREFIX (setpriv ...) before each
+# run_fixture WHO DIR ENTRY [PREFIX...]: every command on one fixture, PREFIX
+# (setpriv ...) before each; output and failures ("FAIL: ..." lines) in DIR.
+run_fixture() {
+    local who=$1 d=$2 entry=$3
+    shift 3
+    local file fmt check_exit cat_path
+    read -r file fmt check_exit cat_path <<<"$entry"
+    local img="$IMG/$file"
+    ffail() { echo "FAIL: $*" >>"$d/fail"; }
+    # NAME EXPECTED_EXIT ARGS...
+    local cmds=(
+        "info 0 info $img"
+        "info--json 0 info --json $img"
+        "info-f 0 info -f $fmt $img"
+        "digest 0 digest $img"
+        "measure 0 measure $img"
+        "measure--json 0 measure --json $img"
+        "check $check_exit check $img"
+        "check--json $check_exit check --json $img"
+        "check--no-scan $check_exit check --no-scan -f $fmt $img"
+        "ls 0 ls $img /"
+        "ls-l 0 ls -l $img /"
+        "ls-R 0 ls -R $img /"
+    )
+    # -p: the whole disk's filesystem, or partition 1
+    local part=1
+    [ "$fmt" = raw ] && [ "$file" != disk.raw ] && part=disk
+    cmds+=("ls-p 0 ls -p $part -l $img /")
+    if [ "$cat_path" != - ]; then
+        cmds+=("cat 0 cat $img $cat_path" "cat-p 0 cat -p $part -f $fmt $img $cat_path")
+    fi
+    local spec name want args rc
+    for spec in "${cmds[@]}"; do
+        read -r name want args <<<"$spec"
+        # shellcheck disable=SC2086
+        "$@" "$IMGPROBE" $args >"$d/stdout" 2>"$d/stderr" && rc=0 || rc=$?
+        if [ "$rc" != "$want" ] || grep -qE 'ERROR: [A-Za-z]*Sanitizer|runtime error:' "$d/stderr"; then
+            ffail "$who: imgprobe $args: exit $rc (expected $want): $(head -n 3 "$d/stderr")"
+        fi
+    done
+    # dump into a regular file (the sparse path; written by WHO) and into a pipe
+    if ! "$@" sh -c '"$0" dump "$1" >"$2"' "$IMGPROBE" "$img" "$d/dump.raw" 2>"$d/stderr"; then
+        ffail "$who: imgprobe dump $img > file: $(head -n 3 "$d/stderr")"
+    fi
+    rm -f "$d/dump.raw"
+    if ! "$@" sh -c '"$0" dump -f "$1" "$2" | cat >/dev/null' "$IMGPROBE" "$fmt" "$img" 2>"$d/stderr"; then
+        ffail "$who: imgprobe dump -f $fmt $img | cat: $(head -n 3 "$d/stderr")"
+    fi
+    : >"$d/done"
+}
+
+# run_all WHO [PREFIX...]: every fixture, two at a time (two cores; each run is
+# mostly sanitizer start-up)
 run_all() {
-    local who=$1
+    local who=$1 i d
     shift
-    local entry file fmt check_exit cat_path
-    for entry in "${fixtures[@]}"; do
-        read -r file fmt check_exit cat_path <<<"$entry"
-        local img="$IMG/$file"
-        # NAME EXPECTED_EXIT ARGS...
-        local cmds=(
-            "info 0 info $img"
-            "info--json 0 info --json $img"
-            "info-f 0 info -f $fmt $img"
-            "digest 0 digest $img"
-            "measure 0 measure $img"
-            "measure--json 0 measure --json $img"
-            "check $check_exit check $img"
-            "check--json $check_exit check --json $img"
-            "check--no-scan $check_exit check --no-scan -f $fmt $img"
-            "ls 0 ls $img /"
-            "ls-l 0 ls -l $img /"
-            "ls-R 0 ls -R $img /"
-        )
-        # -p: the whole disk's filesystem, or partition 1
-        local part=1
-        [ "$fmt" = raw ] && [ "$file" != disk.raw ] && part=disk
-        cmds+=("ls-p 0 ls -p $part -l $img /")
-        if [ "$cat_path" != - ]; then
-            cmds+=("cat 0 cat $img $cat_path" "cat-p 0 cat -p $part -f $fmt $img $cat_path")
+    for i in "${!fixtures[@]}"; do
+        d=out/$who.$i
+        mkdir -m 0777 "$d"
+        run_fixture "$who" "$d" "${fixtures[$i]}" "$@" &
+        while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n || true; done
+    done
+    wait
+    for i in "${!fixtures[@]}"; do
+        d=out/$who.$i
+        [ -f "$d/done" ] || echo "FAIL: $who: the commands on ${fixtures[$i]%% *} did not all run" >>"$d/fail"
+        if [ -s "$d/fail" ]; then
+            cat "$d/fail"
+            failures=$((failures + $(wc -l <"$d/fail")))
         fi
-        local spec name want args
-        for spec in "${cmds[@]}"; do
-            read -r name want args <<<"$spec"
-            # shellcheck disable=SC2086
-            "$@" "$IMGPROBE" $args >out/stdout 2>out/stderr && rc=0 || rc=$?
-            if [ "$rc" != "$want" ] || grep -qE 'ERROR: [A-Za-z]*Sanitizer|runtime error:' out/stderr; then
-                fail "$who: imgprobe $args: exit $rc (expected $want): $(head -n 3 out/stderr)"
-            fi
-        done
-        # dump into a regular file (the sparse path) and into a pipe
-        rm -f out/dump.raw
-        if ! "$@" sh -c '"$0" dump "$1" >"$2"' "$IMGPROBE" "$img" out/dump.raw 2>out/stderr; then
-            fail "$who: imgprobe dump $img > file: $(head -n 3 out/stderr)"
-        fi
-        if ! "$@" sh -c '"$0" dump -f "$1" "$2" | cat >/dev/null' "$IMGPROBE" "$fmt" "$img" 2>out/stderr; then
-            fail "$who: imgprobe dump -f $fmt $img | cat: $(head -n 3 out/stderr)"
-        fi
-        rm -f out/dump.raw
     done
 }
 
@@ -172,7 +200,6 @@ if [ "$(id -u)" -eq 0 ]; then
         if "${AS_NOBODY[@]}" sh -c ': >>"$0"' "$IMG/disk.raw" 2>/dev/null; then
             fail "nobody could open a 0444 fixture for writing"
         fi
-        chown nobody out
         run_all nobody "${AS_NOBODY[@]}"
         ran=$((ran + 1))
     fi
@@ -182,10 +209,14 @@ fi
 
 # ---- strace: every open of a fixture file is read-only ----
 if command -v strace >/dev/null; then
+    # LeakSanitizer cannot run under ptrace: leaks are looked for everywhere else.
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
     for entry in "${fixtures[@]}"; do
-        read -r file _ <<<"$entry"
+        read -r file _ check_exit _ <<<"$entry"
+        rc=0
         strace -f -qq -e trace=open,openat,creat,truncate,ftruncate -o out/strace.log \
-            "$IMGPROBE" check "$IMG/$file" >/dev/null 2>&1 || true
+            "$IMGPROBE" check "$IMG/$file" >/dev/null 2>out/stderr || rc=$?
+        [ "$rc" = "$check_exit" ] || fail "strace: check $file: exit $rc (expected $check_exit): $(head -n 3 out/stderr)"
         grep -F "$IMG/" out/strace.log | grep -qE 'O_RDONLY' ||
             fail "strace: check $file opened no fixture file read-only (the trace proves nothing)"
         if grep -F "$IMG/" out/strace.log | grep -E 'O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|creat\(|truncate\('; then
@@ -193,10 +224,17 @@ if command -v strace >/dev/null; then
         fi
     done
     # The backing file and the extent files are opened read-only too.
-    strace -f -qq -e trace=open,openat -o out/strace.log "$IMGPROBE" info "$IMG/overlay.qcow2" >/dev/null 2>&1 || true
-    grep -F "$IMG/base.qcow2" out/strace.log | grep -q O_RDONLY ||
-        grep -E '"base.qcow2"' out/strace.log | grep -q O_RDONLY ||
+    strace -f -qq -e trace=open,openat -o out/strace.log "$IMGPROBE" info "$IMG/overlay.qcow2" >/dev/null 2>&1 ||
+        fail "strace: info overlay.qcow2 failed"
+    strace -f -qq -e trace=open,openat -o out/strace2.log "$IMGPROBE" info "$IMG/split/split.vmdk" >/dev/null 2>&1 ||
+        fail "strace: info split/split.vmdk failed"
+    grep -F "\"$IMG/base.qcow2\"" out/strace.log | grep -q O_RDONLY ||
         fail "strace: the backing file base.qcow2 was not seen opened read-only"
+    grep -F "\"$IMG/split/split-s001.vmdk\"" out/strace2.log | grep -q O_RDONLY ||
+        fail "strace: the extent file split-s001.vmdk was not seen opened read-only"
+    if grep -hF "$IMG/" out/strace.log out/strace2.log | grep -E 'O_WRONLY|O_RDWR|O_CREAT|O_TRUNC'; then
+        fail "strace: info opened a backing or extent file for writing (above)"
+    fi
 else
     echo "note: strace not installed: opens not traced"
 fi
