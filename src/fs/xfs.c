@@ -306,7 +306,7 @@ static bool all_zero(const uint8_t *p, size_t n)
 imgp_status xfs_read_inode(xfs_fs *fs, uint64_t ino, xfs_inode *in)
 {
     const xfs_super *sb = &fs->sb;
-    uint64_t off;
+    uint64_t off = 0;
     imgp_status st = xfs_inode_offset(fs->base.ctx, sb, ino, &off);
     if (st != IMGP_OK)
         return st;

@@ -681,8 +681,8 @@ static imgp_status big_data(imgp_regf *h, const uint8_t *db, size_t dblen, uint3
     uint32_t done = 0;
     for (uint32_t i = 0; i < needed; i++) {
         uint32_t seg_off = le32(list + 4 * (size_t)i);
-        const uint8_t *seg;
-        size_t seg_len;
+        const uint8_t *seg = NULL;
+        size_t seg_len = 0;
         st = cell_at(h, seg_off, "segment list", file_off(list_off), &seg, &seg_len);
         if (st != IMGP_OK)
             return st;
