@@ -9,7 +9,10 @@
 #
 #   target  commit  seconds  execs  cov  ft  corpus  outcome
 #
-# so that fuzz/README.md's table can be written from it. A run that ends in
+# so that fuzz/README.md's table can be written from it. A unit is a
+# timeout after FUZZ_TIMEOUT seconds (60): the runs are meant to be niced
+# beside other work, where a 10 s stall can be the scheduler, not a hang;
+# replay a timeout alone before believing it. A run that ends in
 # a crash, leak, timeout or out-of-memory keeps its artifact in
 # OUTDIR/<target>/ and says so in the outcome column; the campaign goes on
 # with the next target.
@@ -67,7 +70,7 @@ for t in "$@"; do
     echo "campaign: $t for ${seconds}s from ${inputs[*]}"
     # -dict is optional; $(dict_for) is empty when there is none.
     # shellcheck disable=SC2046
-    "$exe" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
+    "$exe" -max_total_time="$seconds" -max_len="$max_len" -timeout="${FUZZ_TIMEOUT:-60}" \
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$run/" \
         $(dict_for "$t") "${inputs[@]}" > "$run/log" 2>&1
     status=$?

@@ -50,3 +50,14 @@ if bad:
 print('ok: %s' % name)
 EOF
 }
+
+# virt_inspector NAME IMAGE: libguestfs's virt-inspector XML into NAME.vi.xml,
+# when it is installed and IMGPROBE_SKIP_VIRT_INSPECTOR is not 1 (it boots an
+# appliance: half a minute or more per image without KVM); false, with a
+# note, when it is absent or fails on the image
+virt_inspector() {
+    command -v virt-inspector >/dev/null && [ "${IMGPROBE_SKIP_VIRT_INSPECTOR:-}" != 1 ] || return 1
+    timeout 600 virt-inspector --no-applications --no-icon -a "$2" >"$1.vi.xml" 2>"$1.vi.err" && return 0
+    echo "note: virt-inspector failed on $1: $(tail -1 "$1.vi.err")"
+    return 1
+}

@@ -341,10 +341,7 @@ if command -v virt-inspector >/dev/null && [ "${IMGPROBE_SKIP_VIRT_INSPECTOR:-}"
         # (ls fails for the formats that are absent: not an error here)
         img=$(ls $name.qcow2 $name.vpc $name.vmdk 2>/dev/null | head -1 || true)
         [ -n "$img" ] || continue
-        if ! timeout 600 virt-inspector --no-applications --no-icon -a "$img" >"$name.vi.xml" 2>"$name.vi.err"; then
-            echo "note: virt-inspector failed on $name: $(tail -1 "$name.vi.err")"
-            continue
-        fi
+        virt_inspector "$name" "$img" || continue
         "$PY" - "$name" "$name.json" "$name.vi.xml" <<'EOF' || failures=$((failures + 1))
 import json, sys, xml.etree.ElementTree as ET
 name, ours, theirs = sys.argv[1:4]

@@ -248,10 +248,7 @@ grep -q 'an LDM dynamic disk partition (partition 2): the Windows volumes it hol
 if command -v virt-inspector >/dev/null && [ "${IMGPROBE_SKIP_VIRT_INSPECTOR:-}" != 1 ]; then
     for img in ws2012r2.qcow2 ws2016.vpc ws2008.qcow2; do
         name=${img%.*}
-        if ! timeout 600 virt-inspector --no-applications --no-icon -a "$img" >"$name.vi.xml" 2>"$name.vi.err"; then
-            echo "note: virt-inspector failed on $name: $(tail -1 "$name.vi.err")"
-            continue
-        fi
+        virt_inspector "$name" "$img" || continue
         "$PY" - "$name" "$name.json" "$name.vi.xml" <<'EOF' || failures=$((failures + 1))
 import json, re, sys, xml.etree.ElementTree as ET
 name, ours, theirs = sys.argv[1:4]
