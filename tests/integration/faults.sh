@@ -2,11 +2,13 @@
 # Fault injection over a full `check` (tests/support/faultcheck.c): for
 # small guests built here with real tools, the Nth read of the image file
 # failing and the Nth allocation failing, for every N, through the image
-# layer alone and through the whole inspection; once with one failure, and
-# once with every read failing from the Nth on (a dead disk) and caches cut
-# to one block (more re-reads, so failures reach readers a warm cache would
-# hide). Each run must end in a clean error (IMGP_ERR_IO / _NOMEM with
-# a message) or in the fault-free verdict; anything else aborts faultcheck.
+# layer alone, the volumes layer (what `info` shows) and the whole
+# inspection; once with one failure, and once with every read failing from
+# the Nth on (a dead disk) and caches cut to one block (more re-reads, so
+# failures reach readers a warm cache would hide). Each run must end in a
+# clean error (IMGP_ERR_IO / _NOMEM with a message), in the fault-free
+# result, or in one that names the failure (a volume note "cannot read its
+# superblock: ... injected ..."); anything else aborts faultcheck.
 # Under -Db_sanitize=address LeakSanitizer checks every iteration at exit.
 #
 # Fixtures (a few MiB each): Debian 12 on ext4 in qcow2 (MBR), CentOS 8 on

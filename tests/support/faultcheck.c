@@ -13,9 +13,11 @@
  * Nth on instead of the Nth alone (a disk that died, memory that ran out).
  * --cache sets the context's cache limit (IMGP_LIMIT_CACHE_BYTES): small
  * caches re-read, so that failures also reach readers whose blocks a large
- * cache would have kept. --image-only skips the check layer.
+ * cache would have kept. --image-only skips the volumes and check layers.
  * The image layer alone gets the same loop: open, then every byte of the
- * virtual disk read through the format's reader and its block cache.
+ * virtual disk read through the format's reader and its block cache; and so
+ * does the volumes layer (what `info` shows: the partitions, their content,
+ * the notes).
  *
  * The invariant for every N is "a clean error, never silent":
  *   - the call fails with a message, and the status is the injected one
@@ -23,8 +25,8 @@
  *     IMGP_ERR_NOMEM for allocations), or
  *   - it succeeds with the baseline's result (importable, the error and
  *     warning codes, the identity: see summarize()), or with a different one
- *     that a finding or a kernel's initramfs error explains by naming the
- *     failure ("injected", "out of memory").
+ *     that a finding, a kernel's initramfs error or a volume note explains by
+ *     naming the failure ("injected", "out of memory").
  * A violation prints both results and aborts, so the test fails loudly.
  * Everything runs in one process: LeakSanitizer at exit sees a leak of any
  * iteration.
@@ -158,7 +160,7 @@ static void fa_free(void *o, void *p)
 /* ---- one run and what it gave ---- */
 
 typedef enum mode { MODE_READS, MODE_ALLOCS } mode;
-typedef enum layer { LAYER_CHECK, LAYER_IMAGE } layer;
+typedef enum layer { LAYER_IMAGE, LAYER_VOLUMES, LAYER_CHECK } layer;
 
 typedef struct outcome {
     imgp_status st;
@@ -305,6 +307,25 @@ static imgp_status read_device(imgp_image *img, uint64_t *hash, bool *complete)
     return IMGP_OK;
 }
 
+/* What `info` shows of the partitions; a note naming the failure explains a difference. */
+static char *summarize_volumes(const imgp_volume_info *vi, const char *needle, outcome *o)
+{
+    sbuf b = {0};
+    sb_printf(&b, "scheme=%s id=%s disk=%s", vi->scheme, s_or(vi->disk_id), s_or(vi->disk.content.type));
+    for (size_t i = 0; i < vi->npartitions; i++) {
+        const imgp_partition *p = &vi->partitions[i];
+        sb_printf(&b, " %s:%" PRIu64 "+%" PRIu64 ":%s:%s:%s:%s:%s", p->index, p->start, p->size, s_or(p->type),
+                  s_or(p->content.type), s_or(p->content.label), s_or(p->content.uuid), s_or(p->unreadable));
+    }
+    sb_printf(&b, " notes=%zu", vi->nnotes);
+    for (size_t i = 0; i < vi->nnotes && !o->explained; i++)
+        if (strstr(vi->notes[i].message, needle)) {
+            o->explained = true;
+            snprintf(o->explanation, sizeof o->explanation, "note: %s", vi->notes[i].message);
+        }
+    return b.p;
+}
+
 static void run(imgp_ctx *ctx, const char *path, layer lay, fault_plan *reads, const char *needle, outcome *o)
 {
     memset(o, 0, sizeof *o);
@@ -329,6 +350,12 @@ static void run(imgp_ctx *ctx, const char *path, layer lay, fault_plan *reads, c
                       hash);
             o->summary = b.p;
         }
+    } else if (st == IMGP_OK && lay == LAYER_VOLUMES) {
+        imgp_bdev *disk;
+        imgp_volumes *vols = NULL;
+        if ((st = imgp_image_bdev(img, &disk)) == IMGP_OK && (st = imgp_volumes_scan(ctx, disk, &vols)) == IMGP_OK)
+            o->summary = summarize_volumes(imgp_volumes_get_info(vols), needle, o);
+        imgp_volumes_free(vols);
     } else if (st == IMGP_OK) {
         /* the options `imgprobe check` gives when standard error is no terminal */
         imgp_inspect_opts opts = {0};
@@ -370,7 +397,7 @@ static int loop(const char *path, mode m, layer lay, unsigned long stride, bool 
 {
     const char *what = m == MODE_READS ? "read" : "allocation";
     const char *needle = m == MODE_READS ? INJECTED : "out of memory";
-    const char *lname = lay == LAYER_CHECK ? "check" : "image";
+    const char *lname = lay == LAYER_CHECK ? "check" : lay == LAYER_VOLUMES ? "volumes" : "image";
     fault_plan reads = {0};
     imgp_allocator a = {fa_alloc, fa_realloc, fa_free, NULL};
     alloc_plan = (fault_plan){0};
@@ -427,7 +454,7 @@ static int loop(const char *path, mode m, layer lay, unsigned long stride, bool 
         free(o.summary);
     }
     printf("faultcheck: %s: %s layer, %s%s%s: %lu %ss, %lu runs (stride %lu): %lu clean errors, %lu unchanged, "
-           "%lu explained by a finding\n",
+           "%lu explained in the result (a finding or note naming the failure)\n",
            path, lname, sticky ? "sticky " : "", m == MODE_READS ? "reads" : "allocations",
            cache_bytes ? ", small caches" : "", total, what, t.runs, stride, t.errors, t.same, t.explained);
     fflush(stdout);
@@ -484,9 +511,8 @@ int main(int argc, char **argv)
         for (int m = MODE_READS; m <= MODE_ALLOCS; m++) {
             if ((m == MODE_READS && !do_reads) || (m == MODE_ALLOCS && !do_allocs))
                 continue;
-            rc |= loop(argv[i], (mode)m, LAYER_IMAGE, stride, sticky, cache_bytes);
-            if (!image_only)
-                rc |= loop(argv[i], (mode)m, LAYER_CHECK, stride, sticky, cache_bytes);
+            for (int lay = LAYER_IMAGE; lay <= (image_only ? LAYER_IMAGE : LAYER_CHECK); lay++)
+                rc |= loop(argv[i], (mode)m, (layer)lay, stride, sticky, cache_bytes);
         }
     return rc;
 }
