@@ -74,6 +74,15 @@ static imgp_status size_rules(imgp_inspection *insp)
 
 #define GPT_ESP "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
 
+/* What the whole disk holds when it has no table, if anything is recognised
+ * there (a filesystem, even one that cannot be read; swap; a PV; LUKS): such a
+ * disk is not empty, and no root on it is RootPartitionNotFound. */
+static const char *whole_disk_content(const imgp_volume_info *vi)
+{
+    const char *ct = vi->disk.content.type;
+    return strcmp(vi->scheme, "none") == 0 && ct && strcmp(ct, "unknown") != 0 ? ct : NULL;
+}
+
 static void partition_rules(imgp_inspection *insp, const insp_os_module *os)
 {
     const imgp_volume_info *vi = insp->info.volumes;
@@ -92,12 +101,10 @@ static void partition_rules(imgp_inspection *insp, const insp_os_module *os)
         insp->info.boot.efi = true;
 
     if (strcmp(vi->scheme, "none") == 0) {
-        if (insp->nfs == 0) {
-            const char *ct = vi->disk.content.type ? vi->disk.content.type : "unknown";
+        if (insp->nfs == 0 && !whole_disk_content(vi))
             insp_finding(insp, IMGP_CODE_PARTITION_NOT_PRESENT, IMGP_SEVERITY_ERROR,
                          "Export the whole disk (partition table included), not a single partition or an empty disk.",
-                         "no partition table and no filesystem on the disk (its content: %s)", ct);
-        }
+                         "no partition table and no filesystem on the disk (nothing on it is recognised)");
     } else if (strcmp(vi->scheme, "gpt") == 0) {
         insp_finding(insp, "GptPartitionTable", IMGP_SEVERITY_WARNING,
                      "The current import rules accept MBR disks only: convert with `sgdisk -m` (at most 4 "
@@ -119,7 +126,7 @@ static void root_rules(imgp_inspection *insp, const insp_os_module *os)
     if (!vi)
         return;
     if (!os) {
-        if (insp->nfs == 0 && strcmp(vi->scheme, "none") == 0)
+        if (insp->nfs == 0 && strcmp(vi->scheme, "none") == 0 && !whole_disk_content(vi))
             return; /* PartitionNotPresent said it */
         insp_windows_partitioning(insp, false);
         char seen[512] = "", hidden[512] = "";
@@ -130,7 +137,12 @@ static void root_rules(imgp_inspection *insp, const insp_os_module *os)
             if (w > 0)
                 o += (size_t)w;
         }
-        /* what may hold the root out of sight: encrypted volumes, dynamic disks */
+        /* what may hold the root out of sight: encrypted volumes, dynamic disks, an unreadable whole disk */
+        if (insp->nfs == 0 && whole_disk_content(vi)) {
+            int w = snprintf(hidden, sizeof hidden, "; the whole disk holds %s", whole_disk_content(vi));
+            if (w > 0)
+                h = (size_t)w;
+        }
         for (size_t i = 0; i < vi->npartitions && h < sizeof hidden; i++) {
             const char *ct = vi->partitions[i].content.type;
             if (!ct || (strcmp(ct, "BitLocker") != 0 && strcmp(ct, "crypto_LUKS") != 0 && strcmp(ct, "LDM") != 0))
