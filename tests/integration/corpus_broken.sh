@@ -238,6 +238,9 @@ MANIFEST_FACTS = [
     ("broken/util-linux-ext4-truncated.img.xz", "ls -R", 0, "truncated", "fls lists its root"),
     # e2fsprogs (and the kernel) refuse s_desc_size 0 with 64bit
     ("broken/e2fsprogs-f_desc_size_zero.img.gz", "ls -R", 2, "s_desc_size 0", "dumpe2fs: descriptor size incorrect"),
+    # blkid: ext2 on the whole disk, so not an empty disk, though e2fsck gives up on it (exit 8)
+    ("broken/e2fsprogs-f_illitable.img.gz", "check", 1, "error:RootPartitionNotFound warning:FilesystemUnreadable;",
+     "blkid: ext2"),
     # blkid: vfat, a FAT boot sector and not a partition table (no partitions to name, no LDM)
     ("broken/e2fsprogs-f_crashdisk.img.gz", "info", 0, "table none, 0 partitions, whole disk vfat", "blkid: vfat"),
 ]
