@@ -9,6 +9,8 @@
 #
 #   target  commit  seconds  execs  cov  ft  corpus  outcome
 #
+# (seconds: how long it really ran, which a finding cuts short)
+#
 # so that fuzz/README.md's table can be written from it. A unit is a
 # timeout after FUZZ_TIMEOUT seconds (60): the runs are meant to be niced
 # beside other work, where a 10 s stall can be the scheduler, not a hang;
@@ -70,10 +72,12 @@ for t in "$@"; do
     echo "campaign: $t for ${seconds}s from ${inputs[*]}"
     # -dict is optional; $(dict_for) is empty when there is none.
     # shellcheck disable=SC2046
+    began=$(date +%s)
     "$exe" -max_total_time="$seconds" -max_len="$max_len" -timeout="${FUZZ_TIMEOUT:-60}" \
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$run/" \
         $(dict_for "$t") "${inputs[@]}" > "$run/log" 2>&1
     status=$?
+    ran=$(($(date +%s) - began))
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$run/log" | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$run/log" | tail -1 | cut -d' ' -f2)
     ft=$(grep -o 'ft: [0-9]*' "$run/log" | tail -1 | cut -d' ' -f2)
@@ -82,7 +86,7 @@ for t in "$@"; do
     if [ $status -ne 0 ]; then
         outcome="exit $status: $(ls "$run" | grep -E '^(crash|leak|timeout|oom|slow-unit)-' | tr '\n' ' ')"
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$commit" "$seconds" "${execs:-?}" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$commit" "$ran" "${execs:-?}" \
         "${cov:-?}" "${ft:-?}" "$units" "$outcome" >> "$out/results.tsv"
     echo "campaign: $t: $outcome"
 done
