@@ -34,6 +34,7 @@ struct imgp_regf {
     uint32_t bins_size;
     uint32_t root;
     uint8_t *cell_map;   /* bit (off / 4): an allocated cell starts at bins + off */
+    uint8_t *listed;     /* bit (off / 4): a subkey already seen in the lists each_child checks */
     imgp_regf_info info;
     char file_name[3 * REGF_BASE_FILE_NAME_LEN / 2 + 1];
     char *notes[REGF_MAX_NOTES];
@@ -375,7 +376,8 @@ static imgp_status cell_at(imgp_regf *h, uint32_t off, const char *what, uint64_
 static imgp_status map_cells(imgp_regf *h)
 {
     h->cell_map = imgp_calloc(h->ctx, (size_t)h->bins_size / REGF_CELL_ALIGN / 8 + 1, 1);
-    if (!h->cell_map)
+    h->listed = imgp_calloc(h->ctx, (size_t)h->bins_size / REGF_CELL_ALIGN / 8 + 1, 1);
+    if (!h->cell_map || !h->listed)
         return imgp_ctx_status(h->ctx);
     for (uint32_t bin = 0; bin < h->bins_size;) {
         const uint8_t *b = h->bins + bin;
@@ -498,6 +500,32 @@ static imgp_status check_count(imgp_regf *h, imgp_regf_key key, uint32_t count, 
     return IMGP_OK;
 }
 
+/*
+ * The checking pass marks each subkey in h->listed and stops at one listed
+ * twice: the parent check rules out cycles, not a key that its own lists
+ * name twice, and each such level would double a walk of the tree.
+ */
+static int mark_listed(imgp_regf *h, void *arg, uint32_t child, const regf_nk *nk)
+{
+    (void)nk;
+    uint32_t bit = child / REGF_CELL_ALIGN;
+    if (h->listed[bit / 8] >> (bit % 8) & 1) {
+        *(uint32_t *)arg = child;
+        return 1;
+    }
+    h->listed[bit / 8] |= (uint8_t)(1u << (bit % 8));
+    return 0;
+}
+
+/* Clear what mark_listed set (the same walk: every entry it marked comes before any it did not reach). */
+static int unmark_listed(imgp_regf *h, void *arg, uint32_t child, const regf_nk *nk)
+{
+    (void)arg, (void)nk;
+    uint32_t bit = child / REGF_CELL_ALIGN;
+    h->listed[bit / 8] &= (uint8_t)~(1u << (bit % 8));
+    return 0;
+}
+
 /* Visit the subkeys of @p key: all counted and checked (against the key node too) before the first is visited. */
 static imgp_status each_child(imgp_regf *h, imgp_regf_key key, child_fn fn, void *arg)
 {
@@ -510,9 +538,17 @@ static imgp_status each_child(imgp_regf *h, imgp_regf_key key, child_fn fn, void
         return st;
     uint64_t total = 0;
     bool stopped = false;
-    st = walk_leaves(h, key, nk.subkey_list, &total, NULL, NULL, &stopped);
+    uint32_t twice = 0;
+    st = walk_leaves(h, key, nk.subkey_list, &total, mark_listed, &twice, &stopped);
+    uint64_t ignored = 0;
+    bool unmark_stopped = false;
+    imgp_status unmark = walk_leaves(h, key, nk.subkey_list, &ignored, unmark_listed, NULL, &unmark_stopped);
+    (void)unmark; /* its error, if any, is past what was marked: st or the duplicate says it */
     if (st != IMGP_OK)
         return st;
+    if (stopped)
+        return imgp_error(h->ctx, IMGP_ERR_CORRUPT, "regf: key node at 0x%llx lists subkey 0x%llx twice",
+                          (unsigned long long)file_off(key), (unsigned long long)file_off(twice));
     if (total != nk.subkey_count)
         return imgp_error(h->ctx, IMGP_ERR_CORRUPT,
                           "regf: key node at 0x%llx counts %u subkeys, but its subkey lists hold %llu",
@@ -932,6 +968,7 @@ void imgp_regf_close(imgp_regf *h)
     for (size_t i = 0; i < h->info.nnotes; i++)
         imgp_free(ctx, h->notes[i]);
     imgp_free(ctx, h->cell_map);
+    imgp_free(ctx, h->listed);
     imgp_free(ctx, h->name_buf);
     imgp_free(ctx, h->scratch);
     imgp_free(ctx, h->owned);
