@@ -158,6 +158,12 @@ for path, facts in rows:
                 fail('%s: %d paths, the kernel lists %d; missing %s, extra %s' % (
                     path, len(tree), len(theirs), sorted(set(theirs) - set(tree))[:5], sorted(set(tree) - set(theirs))[:5]))
             bad = 0
+            # every file's metadata, and the contents of at most 200 files
+            # spread over the tree (one imgprobe run each: all of xfuse's
+            # 1,270 took five minutes of CI under ASan)
+            regular = [p for p in sorted(set(theirs) & set(tree)) if theirs[p][3]]
+            step = -(-len(regular) // 200) if regular else 1
+            sample = set(regular[::step])
             for p in sorted(set(theirs) & set(tree)):
                 mode, size, target, host, mtime = theirs[p]
                 g = tree[p]
@@ -165,7 +171,7 @@ for path, facts in rows:
                     bad += 1
                     if bad <= 5:
                         fail('%s: %s: imgprobe %r, the kernel %r' % (path, p.decode(errors='replace'), g, (mode, size, target)))
-                if host and bad == 0 and int(size) <= 64 << 20:
+                if host and p in sample and bad == 0 and int(size) <= 64 << 20:
                     r = run(['cat', img, p.decode('utf-8', 'surrogateescape')], '%s: cat' % path)
                     if r is not None and hashlib.sha256(r.stdout).digest() != hashlib.sha256(open(host, 'rb').read()).digest():
                         bad += 1
