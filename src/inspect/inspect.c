@@ -4,6 +4,7 @@
  * and the verdict apply the import rules.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -242,6 +243,19 @@ bool insp_spec_names_legacy_disk(const char *spec)
     return false;
 }
 
+
+/* Appends stop at the end of the buffer: *o stays below cap, and the text is cut there. */
+void insp_appendf(char *buf, size_t cap, size_t *o, const char *fmt, ...)
+{
+    if (*o >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(buf + *o, cap - *o, fmt, ap);
+    va_end(ap);
+    if (w > 0)
+        *o = (size_t)w < cap - *o ? *o + (size_t)w : cap - 1;
+}
 
 typedef struct list_state {
     insp_name_fn fn;

@@ -76,6 +76,9 @@ imgp_status insp_read(imgp_inspection *insp, imgp_view *view, const char *path, 
 bool insp_lookup(imgp_inspection *insp, imgp_view *view, const char *path, bool prefixed, bool nofollow,
                  imgp_node *node, imgp_stat *st);
 
+/* Append printf output to @p buf (capacity @p cap, @p *o bytes used), cut at its end. */
+void insp_appendf(char *buf, size_t cap, size_t *o, const char *fmt, ...) IMGP_PRINTF(4, 5);
+
 /* Called with each entry's NUL-terminated name; non-zero stops the listing. */
 typedef int (*insp_name_fn)(void *arg, const char *name, imgp_ftype type);
 

@@ -538,12 +538,8 @@ static void read_initramfs(imgp_inspection *insp, imgp_kernel *k)
     imgp_status r = imgp_initramfs_walk_file(insp->ctx, n.fs, n.ino, initramfs_entry, &s, &info);
     char comp[256] = "";
     size_t o = 0;
-    for (unsigned i = 0; i < info.narchives && i < 16 && o < sizeof comp; i++) {
-        int w = snprintf(comp + o, sizeof comp - o, "%s%s", i ? "+" : "", info.compression[i]);
-        if (w < 0)
-            break;
-        o += (size_t)w;
-    }
+    for (unsigned i = 0; i < info.narchives && i < 16; i++)
+        insp_appendf(comp, sizeof comp, &o, "%s%s", i ? "+" : "", info.compression[i]);
     if (comp[0])
         k->initramfs_compression = insp_str(insp, comp);
     if (r != IMGP_OK) {
@@ -766,16 +762,8 @@ static void find_cloud_init(imgp_inspection *insp, const char *cmdline)
     size_t o = 0;
 #define EVIDENCE(...)                                                                                  \
     do {                                                                                               \
-        if (o < sizeof evidence) {                                                                     \
-            int w_ = snprintf(evidence + o, sizeof evidence - o, "%s", o ? ", " : "");                \
-            if (w_ > 0)                                                                                \
-                o += (size_t)w_;                                                                       \
-        }                                                                                              \
-        if (o < sizeof evidence) {                                                                     \
-            int w_ = snprintf(evidence + o, sizeof evidence - o, __VA_ARGS__);                         \
-            if (w_ > 0)                                                                                \
-                o += (size_t)w_;                                                                       \
-        }                                                                                              \
+        insp_appendf(evidence, sizeof evidence, &o, "%s", o ? ", " : "");                              \
+        insp_appendf(evidence, sizeof evidence, &o, __VA_ARGS__);                                      \
     } while (0)
     static const char *const bins[] = {"/usr/bin/cloud-init", "/usr/local/bin/cloud-init"};
     for (size_t i = 0; i < 2; i++)
@@ -854,12 +842,7 @@ static void virtio_findings(imgp_inspection *insp)
     const imgp_virtio_driver *d = k->virtio;
     char missing[512] = "";
     size_t o = 0;
-#define MISSING(...)                                                                                   \
-    do {                                                                                               \
-        int w_ = snprintf(missing + o, sizeof missing - o, __VA_ARGS__);                              \
-        if (w_ > 0 && (size_t)w_ < sizeof missing - o)                                                 \
-            o += (size_t)w_;                                                                           \
-    } while (0)
+#define MISSING(...) insp_appendf(missing, sizeof missing, &o, __VA_ARGS__)
     bool disk_mod = false; /* a disk driver exists as a module but the initramfs lacks it */
     if (!k->virtio_disk_at_boot) {
         for (int i = IMGP_VIRTIO_BLK; i <= IMGP_VIRTIO_SCSI; i++)

@@ -131,26 +131,18 @@ static void root_rules(imgp_inspection *insp, const insp_os_module *os)
         insp_windows_partitioning(insp, false);
         char seen[512] = "", hidden[512] = "";
         size_t o = 0, h = 0;
-        for (size_t i = 0; i < insp->nfs && o < sizeof seen; i++) {
-            int w = snprintf(seen + o, sizeof seen - o, "%s%s on %s (%s)", i ? ", " : "", insp->fs_info[i].type,
-                             insp->fs_info[i].device, insp->fs_info[i].role);
-            if (w > 0)
-                o += (size_t)w;
-        }
+        for (size_t i = 0; i < insp->nfs; i++)
+            insp_appendf(seen, sizeof seen, &o, "%s%s on %s (%s)", i ? ", " : "", insp->fs_info[i].type,
+                         insp->fs_info[i].device, insp->fs_info[i].role);
         /* what may hold the root out of sight: encrypted volumes, dynamic disks, an unreadable whole disk */
-        if (insp->nfs == 0 && whole_disk_content(vi)) {
-            int w = snprintf(hidden, sizeof hidden, "; the whole disk holds %s", whole_disk_content(vi));
-            if (w > 0)
-                h = (size_t)w;
-        }
-        for (size_t i = 0; i < vi->npartitions && h < sizeof hidden; i++) {
+        if (insp->nfs == 0 && whole_disk_content(vi))
+            insp_appendf(hidden, sizeof hidden, &h, "; the whole disk holds %s", whole_disk_content(vi));
+        for (size_t i = 0; i < vi->npartitions; i++) {
             const char *ct = vi->partitions[i].content.type;
             if (!ct || (strcmp(ct, "BitLocker") != 0 && strcmp(ct, "crypto_LUKS") != 0 && strcmp(ct, "LDM") != 0))
                 continue;
-            int w = snprintf(hidden + h, sizeof hidden - h, "; partition %s holds %s%s", vi->partitions[i].index,
-                             ct, strcmp(ct, "LDM") == 0 ? " (a dynamic disk)" : " (encrypted)");
-            if (w > 0)
-                h += (size_t)w;
+            insp_appendf(hidden, sizeof hidden, &h, "; partition %s holds %s%s", vi->partitions[i].index, ct,
+                         strcmp(ct, "LDM") == 0 ? " (a dynamic disk)" : " (encrypted)");
         }
         insp_finding(insp, IMGP_CODE_ROOT_PARTITION_NOT_FOUND, IMGP_SEVERITY_ERROR,
                      "Export the disk that holds the operating system's root filesystem (ext2/3/4 or XFS for "

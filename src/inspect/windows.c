@@ -8,7 +8,6 @@
  * Lookups go through the view: the NTFS driver ignores case, so the paths
  * here are written as Windows spells them.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -583,20 +582,6 @@ static void read_arch(imgp_inspection *insp, const char *sysroot, const char *re
     }
 }
 
-/* Append printf output to @p buf (capacity @p cap, used @p *o), cutting at the end. */
-static void appendf(char *buf, size_t cap, size_t *o, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void appendf(char *buf, size_t cap, size_t *o, const char *fmt, ...)
-{
-    if (*o >= cap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int w = vsnprintf(buf + *o, cap - *o, fmt, ap);
-    va_end(ap);
-    if (w > 0)
-        *o = (size_t)w < cap - *o ? *o + (size_t)w : cap - 1;
-}
-
 /*
  * Whether Plug and Play can bind @p d to its device when the disk first
  * appears on virtio: from Windows 8 / 2012 (build 9200) through the driver
@@ -636,20 +621,20 @@ static void virtio_findings(imgp_inspection *insp, const char *sysroot)
     if (!wf->virtio_disk_at_boot) {
         for (int i = IMGP_WIN_VIOSTOR; i <= IMGP_WIN_VIOSCSI; i++) {
             const imgp_windows_driver *d = &wf->virtio[i];
-            appendf(missing, sizeof missing, &o, "%s%s: %s, %s", o ? "; " : "", d->name,
+            insp_appendf(missing, sizeof missing, &o, "%s%s: %s, %s", o ? "; " : "", d->name,
                     d->file ? "driver file present" : "no driver file",
                     !d->service       ? "no service"
                     : d->start == 0   ? "service starts at boot"
                     : d->start < 0    ? "service without Start"
                                       : "service does not start at boot");
             if (d->service && d->start > 0)
-                appendf(missing, sizeof missing, &o, " (Start %d)", d->start);
-            appendf(missing, sizeof missing, &o, ", %s %s", registered_for_boot(d, build) ? "in" : "not in",
+                insp_appendf(missing, sizeof missing, &o, " (Start %d)", d->start);
+            insp_appendf(missing, sizeof missing, &o, ", %s %s", registered_for_boot(d, build) ? "in" : "not in",
                     registry);
         }
     }
     if (!wf->virtio_net)
-        appendf(missing, sizeof missing, &o, "%snetkvm: no driver file, no service, not in the driver store",
+        insp_appendf(missing, sizeof missing, &o, "%snetkvm: no driver file, no service, not in the driver store",
                 o ? "; " : "");
     if (o)
         insp_finding(insp, IMGP_CODE_VIRTIO_NOT_INSTALL, IMGP_SEVERITY_ERROR,
@@ -726,17 +711,17 @@ void insp_windows_partitioning(imgp_inspection *insp, bool root_found)
     char seen[512] = "";
     size_t o = 0;
     if (root_found && strcmp(vi->scheme, "gpt") == 0)
-        appendf(seen, sizeof seen, &o, "a GPT partition table");
+        insp_appendf(seen, sizeof seen, &o, "a GPT partition table");
     for (size_t i = 0; i < vi->npartitions; i++) {
         const char *t = vi->partitions[i].type ? vi->partitions[i].type : "";
         for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
             if (strcasecmp(t, bad[k].type) == 0 && (root_found || bad[k].hides_volumes))
-                appendf(seen, sizeof seen, &o, "%s%s (partition %s)", o ? ", " : "", bad[k].what,
+                insp_appendf(seen, sizeof seen, &o, "%s%s (partition %s)", o ? ", " : "", bad[k].what,
                         vi->partitions[i].index);
     }
     /* a whole disk made dynamic without a partition of type 0x42 left in view */
     if (vi->disk.content.type && strcmp(vi->disk.content.type, "LDM") == 0)
-        appendf(seen, sizeof seen, &o, "%san LDM dynamic disk database", o ? ", " : "");
+        insp_appendf(seen, sizeof seen, &o, "%san LDM dynamic disk database", o ? ", " : "");
     if (!o)
         return;
     if (root_found)
