@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "fs/fs.h"
+#include "harness_support.h"
 #include "imgprobe/imgprobe.h"
 
 /* Bounds that keep one run fast whatever the input claims. */
@@ -29,26 +30,6 @@ enum {
     PATH_BYTES = 2048,        /* a directory's path; deeper ones get no path lookups */
     MAX_PATH_CHECKS = 1024    /* entries looked up by path as well */
 };
-
-static void invariant_failed(const char *file, int line, const char *cond, const char *what)
-{
-    fprintf(stderr, "%s:%d: invariant broken: %s (%s)\n", file, line, cond, what);
-    abort();
-}
-
-#define CHECK(cond, what)                                                                          \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            invariant_failed(__FILE__, __LINE__, #cond, what);                                     \
-    } while (0)
-
-/* A failed call: a status within the enum and a message that says it. */
-static void check_failure(imgp_ctx *ctx, imgp_status st)
-{
-    CHECK((unsigned)st < IMGP_STATUS_COUNT_, "status outside the enum");
-    CHECK(imgp_ctx_message(ctx)[0] != '\0', "failure without a message");
-    CHECK(imgp_ctx_status(ctx) == st, "the message has another status");
-}
 
 /* What differs between the drivers. */
 typedef struct fs_walk_rules {

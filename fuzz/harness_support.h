@@ -1,10 +1,12 @@
 /*
- * What parser harnesses may share (fuzz_initramfs.c and fuzz_bzip2.c use it;
- * the older harnesses still carry their own copies): CHECK(), which aborts
- * naming the broken invariant, and an allocator that counts live blocks so
- * that a leak shows without LSan (give fuzz_counting_allocator to
- * imgp_ctx_new(), zero fuzz_live_blocks before an input, check it after).
- * Header-only: each harness is one source file plus replay.c.
+ * What parser harnesses may share (fuzz_initramfs.c, fuzz_bzip2.c,
+ * fuzz_check.c and fs_walk.h's ext4/xfs/ntfs use it; the older harnesses
+ * still carry their own copies): CHECK(), which aborts naming the broken
+ * invariant; check_failure() for a call that failed; and an allocator that
+ * counts live blocks so that a leak shows without LSan (give
+ * fuzz_counting_allocator to imgp_ctx_new(), zero fuzz_live_blocks before an
+ * input, check it after). Header-only: each harness is one source file plus
+ * replay.c, and a harness need not use every piece (hence FUZZ_MAYBE_UNUSED).
  */
 #ifndef IMGP_FUZZ_HARNESS_SUPPORT_H
 #define IMGP_FUZZ_HARNESS_SUPPORT_H
@@ -14,7 +16,9 @@
 
 #include "imgprobe/core.h"
 
-static void fuzz_invariant_failed(const char *file, int line, const char *cond, const char *what)
+#define FUZZ_MAYBE_UNUSED __attribute__((unused))
+
+FUZZ_MAYBE_UNUSED static void fuzz_invariant_failed(const char *file, int line, const char *cond, const char *what)
 {
     fprintf(stderr, "%s:%d: invariant broken: %s (%s)\n", file, line, cond, what);
     abort();
@@ -26,9 +30,17 @@ static void fuzz_invariant_failed(const char *file, int line, const char *cond, 
             fuzz_invariant_failed(__FILE__, __LINE__, #cond, what);                                \
     } while (0)
 
-static long fuzz_live_blocks;
+/* A failed call: a status within the enum and a message that says it. */
+FUZZ_MAYBE_UNUSED static void check_failure(imgp_ctx *ctx, imgp_status st)
+{
+    CHECK((unsigned)st < IMGP_STATUS_COUNT_, "status outside the enum");
+    CHECK(imgp_ctx_message(ctx)[0] != '\0', "failure without a message");
+    CHECK(imgp_ctx_status(ctx) == st, "the message has another status");
+}
 
-static void *fuzz_count_alloc(void *o, size_t n)
+FUZZ_MAYBE_UNUSED static long fuzz_live_blocks;
+
+FUZZ_MAYBE_UNUSED static void *fuzz_count_alloc(void *o, size_t n)
 {
     (void)o;
     void *p = malloc(n);
@@ -36,7 +48,7 @@ static void *fuzz_count_alloc(void *o, size_t n)
     return p;
 }
 
-static void *fuzz_count_realloc(void *o, void *p, size_t n)
+FUZZ_MAYBE_UNUSED static void *fuzz_count_realloc(void *o, void *p, size_t n)
 {
     (void)o;
     CHECK(n > 0, "realloc(p, 0) is never called");
@@ -45,13 +57,13 @@ static void *fuzz_count_realloc(void *o, void *p, size_t n)
     return q;
 }
 
-static void fuzz_count_free(void *o, void *p)
+FUZZ_MAYBE_UNUSED static void fuzz_count_free(void *o, void *p)
 {
     (void)o;
     fuzz_live_blocks -= p != NULL;
     free(p);
 }
 
-static imgp_allocator fuzz_counting_allocator = {fuzz_count_alloc, fuzz_count_realloc, fuzz_count_free, NULL};
+FUZZ_MAYBE_UNUSED static imgp_allocator fuzz_counting_allocator = {fuzz_count_alloc, fuzz_count_realloc, fuzz_count_free, NULL};
 
 #endif
