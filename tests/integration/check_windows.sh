@@ -43,25 +43,7 @@ tree() {
 
 # mark_dirty FS: set VOLUME_IS_DIRTY in $Volume's $VOLUME_INFORMATION (MFT record 3)
 mark_dirty() {
-    "$PY" - "$1" <<'EOF'
-import struct, sys
-f = open(sys.argv[1], 'r+b')
-boot = f.read(512)
-bps, spc = struct.unpack_from('<HB', boot, 11)
-mft = struct.unpack_from('<Q', boot, 0x30)[0] * bps * spc
-f.seek(mft + 3 * 1024)
-rec = bytearray(f.read(1024))
-off = struct.unpack_from('<H', rec, 0x14)[0]
-while True:
-    t, l = struct.unpack_from('<II', rec, off)
-    if t == 0x70:
-        v = off + struct.unpack_from('<H', rec, off + 0x14)[0]
-        rec[v + 0xA] |= 1
-        break
-    off += l
-f.seek(mft + 3 * 1024)
-f.write(rec)
-EOF
+    "$PY" "$SRCDIR/tests/integration/ntfs_mark_dirty.py" "$1"
 }
 
 RESERVED_MB=16

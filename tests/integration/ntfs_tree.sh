@@ -273,25 +273,7 @@ fs=v/c4k/fs.img
 cp "$fs" dirty.img
 printf 'HIBR' >hibr
 printf 'file\t/hiberfil.sys\thibr\n' | ./gen dirty.img
-python3 - dirty.img <<'EOF'
-import struct, sys
-f = open(sys.argv[1], 'r+b')
-boot = f.read(512)
-bps, spc = struct.unpack_from('<HB', boot, 11)
-mft = struct.unpack_from('<Q', boot, 0x30)[0] * bps * spc
-f.seek(mft + 3 * 1024)
-rec = bytearray(f.read(1024))
-off = struct.unpack_from('<H', rec, 0x14)[0]
-while True:
-    t, l = struct.unpack_from('<II', rec, off)
-    if t == 0x70:
-        v = off + struct.unpack_from('<H', rec, off + 0x14)[0]
-        rec[v + 0xA] |= 1
-        break
-    off += l
-f.seek(mft + 3 * 1024)
-f.write(rec)
-EOF
+python3 "$SRCDIR/tests/integration/ntfs_mark_dirty.py" dirty.img
 "$IMGPROBE" ls dirty.img / >/dev/null 2>dirty.err || { cat dirty.err; echo "FAIL: a dirty volume refused"; exit 1; }
 grep -q 'warning: ntfs: the volume is marked dirty' dirty.err || { cat dirty.err; echo "FAIL: no note of the dirty flag"; exit 1; }
 grep -q "warning: ntfs: hiberfil.sys holds a hibernated system ('HIBR')" dirty.err || { cat dirty.err; echo "FAIL: no note of hiberfil.sys"; exit 1; }
