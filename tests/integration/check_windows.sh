@@ -200,10 +200,17 @@ grep -q 'viostor: driver file present, service starts at boot, not in the driver
 # Server 2008: the same driver registered in the critical device database
 # only, which is where that Windows looks; netkvm only staged (no file, no
 # service): installed when the device appears
-win ws2008-cddb qcow2 dos - -- "product=Windows Server (R) 2008 Standard" build=6002 version=6.0 major= netkvm=p
+win ws2008-cddb qcow2 dos - -- "product=Windows Server (R) 2008 Standard" build=6002 version=6.0 major= \
+    viostor=fs0c netkvm=p
 check ws2008-cddb ws2008-cddb.qcow2 0 UnsupportedWindowsVersion windows.virtio_disk_at_boot=true \
-    windows.virtio.viostor.critical_db=true windows.virtio_net=true windows.virtio.netkvm.file=false \
-    windows.virtio.netkvm.service=false windows.virtio.netkvm.driver_store=true
+    windows.virtio.viostor.critical_db=true windows.virtio.viostor.driver_store=false windows.virtio_net=true \
+    windows.virtio.netkvm.file=false windows.virtio.netkvm.service=false windows.virtio.netkvm.driver_store=true
+
+# ... and the reverse: Server 2019 with viostor in the critical device
+# database only, which Windows 8 / 2012 on no longer reads
+win ws2019-cddbonly qcow2 dos - -- viostor=fs0c
+check ws2019-cddbonly ws2019-cddbonly.qcow2 1 VirtioNotInstall windows.virtio.viostor.critical_db=true \
+    windows.virtio.viostor.driver_store=false windows.virtio_disk_at_boot=false
 
 # Server 2003 under a system root no boot.ini on its volume names (boot.ini
 # lived on another volume): found by looking into the top-level directories

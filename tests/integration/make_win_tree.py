@@ -11,7 +11,8 @@ host (ComputerName), dnshost (Tcpip\Parameters\Hostname: default host in
 lower case, "-" leaves it out), current (Select\Current), viostor/vioscsi/netkvm (f: file, s<N>:
 service with Start N, e.g. "fs0"; a file also registers the driver's virtio
 PCI ID in the driver store and the critical device database, unless x is
-given; p: registered only, staged without a file), cloudbase (s: service, d: folder, u:
+given, or only in the critical device database with c, only in the driver
+store with d; p: registered only, staged without a file), cloudbase (s: service, d: folder, u:
 uninstall entry), root (the system root's spelling), hiber (1: hiberfil.sys
 says HIBR), mounted (MountedDevices: LETTER=mbr:SIGNATURE:OFFSET or
 LETTER=gpt:GUID, comma-separated), bootini (1: a /boot.ini whose default= names
@@ -88,9 +89,10 @@ cv += ['[\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\{11111111-2222-3333-44
        sz('DisplayName', 'Some Other Program'), '']
 software = hive(cv)
 
-def registered(drv):
-    """Whether the driver's device ID is in the driver store and the critical device database."""
-    return ('f' in o[drv] or 'p' in o[drv]) and 'x' not in o[drv]
+def registered(drv, where):
+    """Whether the driver's device ID is in the driver store ('store') or the critical device database ('cddb')."""
+    other = 'c' if where == 'store' else 'd'  # c: CDDB only, d: driver store only
+    return ('f' in o[drv] or 'p' in o[drv]) and 'x' not in o[drv] and other not in o[drv]
 
 def control_set(cs, real):
     host_name = o['host'] if real else 'STALE-NAME'
@@ -111,7 +113,7 @@ def control_set(cs, real):
                   sz('ImagePath', 'System32\\drivers\\%s.sys' % drv), '']
     # the critical device database (before Windows 8) names each virtio device's service
     for drv, dev in (('viostor', '1001'), ('vioscsi', '1004'), ('netkvm', '1000')):
-        if real and registered(drv):
+        if real and registered(drv, 'cddb'):
             r += ['[\\ControlSet%03d\\Control\\CriticalDeviceDatabase\\pci#ven_1af4&dev_%s&subsys_00021af4]' % (cs, dev),
                   sz('Service', drv), '']
     r += ['[\\ControlSet%03d\\Control\\CriticalDeviceDatabase\\pci#ven_8086&dev_100e]' % cs, sz('Service', 'E1G60'), '']
@@ -144,7 +146,7 @@ sysl += control_set(cur, True) + control_set(3 - cur, False) + mounted
 # the driver store (Windows 8 / 2012 on): DriverDatabase\DeviceIds\<bus>\<hardware id> = the inf files
 store = [('8086', '100E', 'net1ic64.inf')]
 store += [('1AF4', dev, drv + '.inf') for drv, dev in (('viostor', '1001'), ('vioscsi', '1004'), ('netkvm', '1000'))
-          if registered(drv)]
+          if registered(drv, 'store')]
 for ven, dev, inf in store:
     sysl += ['[\\DriverDatabase\\DeviceIds\\PCI\\VEN_%s&DEV_%s&SUBSYS_0002%s&REV_00]' % (ven, dev, ven),
              '"%s"=hex:01,ff,00,00' % inf, '']
