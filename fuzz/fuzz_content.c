@@ -23,25 +23,13 @@
  *  - in whole-device mode, content_probe() over a memory device says the same.
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness_support.h"
 #include "partition/content.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void invariant_failed(int line, const char *cond, const char *what)
-{
-    fprintf(stderr, "fuzz_content.c:%d: invariant broken: %s (%s)\n", line, cond, what);
-    abort();
-}
-
-#define CHECK(cond, what)                                                                          \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            invariant_failed(__LINE__, #cond, what);                                               \
-    } while (0)
 
 static const char *const known_types[] = {
     "unknown",   "ext2",      "ext3",      "ext4",       "ext4dev",    "jbd",

@@ -21,10 +21,10 @@
  *  - everything allocated through the context is freed by imgp_image_close().
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness_support.h"
 #include "imgprobe/imgprobe.h"
 
 #ifdef FUZZ_FORMAT
@@ -50,19 +50,10 @@ enum {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void invariant_failed(const char *file, int line, const char *cond, const char *what)
-{
-    fprintf(stderr, "%s:%d: invariant broken: %s (%s)\n", file, line, cond, what);
-    abort();
-}
-
-#define CHECK(cond, what)                                                                          \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            invariant_failed(__FILE__, __LINE__, #cond, what);                                     \
-    } while (0)
-
 /* ---- an allocator that counts, so leaks and runaway memory show without LSan ---- */
+
+/* Not harness_support.h's fuzz_counting_allocator, which counts blocks only:
+ * this one counts live bytes too and refuses past ALLOC_BUDGET. */
 
 typedef struct alloc_stats {
     size_t live; /* bytes currently allocated */
@@ -75,7 +66,7 @@ typedef union block_header {
     max_align_t align;
 } block_header;
 
-static void *counting_alloc(void *opaque, size_t size)
+static void *budget_alloc(void *opaque, size_t size)
 {
     alloc_stats *s = opaque;
     if (size > ALLOC_BUDGET - s->live || size > SIZE_MAX - sizeof(block_header))
@@ -89,7 +80,7 @@ static void *counting_alloc(void *opaque, size_t size)
     return h + 1;
 }
 
-static void counting_free(void *opaque, void *ptr)
+static void budget_free(void *opaque, void *ptr)
 {
     alloc_stats *s = opaque;
     if (!ptr)
@@ -101,12 +92,12 @@ static void counting_free(void *opaque, void *ptr)
     free(h);
 }
 
-static void *counting_realloc(void *opaque, void *ptr, size_t size)
+static void *budget_realloc(void *opaque, void *ptr, size_t size)
 {
     alloc_stats *s = opaque;
     CHECK(size > 0, "realloc(p, 0) is never called (core.h)");
     if (!ptr)
-        return counting_alloc(opaque, size);
+        return budget_alloc(opaque, size);
     block_header *h = (block_header *)ptr - 1;
     size_t old = h->size;
     if ((size > old && size - old > ALLOC_BUDGET - s->live) || size > SIZE_MAX - sizeof *h)
@@ -121,8 +112,10 @@ static void *counting_realloc(void *opaque, void *ptr, size_t size)
 
 /* ---- checks ---- */
 
-/* A call failed: it must say so with a status in the enum and a message about it. */
-static void check_failure(imgp_ctx *ctx, imgp_status st, const char *what)
+/* A call failed: it must say so with a status in the enum and a message about
+ * it. harness_support.h's check_failure() without the st != IMGP_OK check and
+ * with fixed labels; here every check is labelled with the failed call. */
+static void check_failed_call(imgp_ctx *ctx, imgp_status st, const char *what)
 {
     CHECK(st != IMGP_OK, what);
     CHECK((unsigned)st < IMGP_STATUS_COUNT_, what);
@@ -171,7 +164,7 @@ static bool read_range(imgp_ctx *ctx, imgp_bdev *bd, const oracle *o, uint64_t o
     imgp_ctx_clear(ctx);
     imgp_status st = imgp_bdev_read(bd, off, buf, len);
     if (st != IMGP_OK) {
-        check_failure(ctx, st, "imgp_bdev_read failed");
+        check_failed_call(ctx, st, "imgp_bdev_read failed");
         return false;
     }
     if (o->data) {
@@ -196,7 +189,7 @@ static size_t walk_status(imgp_ctx *ctx, imgp_bdev *bd, zero_run *zero_runs)
         imgp_ctx_clear(ctx);
         imgp_status st = imgp_bdev_status(bd, off, bd->size - off, &kind, &run);
         if (st != IMGP_OK) {
-            check_failure(ctx, st, "imgp_bdev_status failed");
+            check_failed_call(ctx, st, "imgp_bdev_status failed");
             return nzero;
         }
         CHECK(run > 0, "status run is empty");
@@ -291,23 +284,23 @@ static void check_reads(imgp_ctx *ctx, imgp_bdev *bd, const oracle *o, const uin
     imgp_ctx_clear(ctx);
     st = imgp_bdev_read(bd, dev, buf, 1);
     CHECK(st == IMGP_ERR_OUT_OF_RANGE, "a read at the end of the device is not OUT_OF_RANGE");
-    check_failure(ctx, st, "read at the end");
+    check_failed_call(ctx, st, "read at the end");
     if (dev > 0) {
         imgp_ctx_clear(ctx);
         st = imgp_bdev_read(bd, dev - 1, buf, 2);
         CHECK(st == IMGP_ERR_OUT_OF_RANGE, "a read across the end of the device is not OUT_OF_RANGE");
-        check_failure(ctx, st, "read across the end");
+        check_failed_call(ctx, st, "read across the end");
     }
     imgp_ctx_clear(ctx);
     st = imgp_bdev_read(bd, UINT64_MAX, buf, 16);
     CHECK(st == IMGP_ERR_OUT_OF_RANGE, "a read at offset 2^64-1 is not OUT_OF_RANGE");
-    check_failure(ctx, st, "read at 2^64-1");
+    check_failed_call(ctx, st, "read at 2^64-1");
     imgp_extent_kind kind;
     uint64_t run;
     imgp_ctx_clear(ctx);
     st = imgp_bdev_status(bd, dev, 1, &kind, &run);
     CHECK(st == IMGP_ERR_OUT_OF_RANGE, "a status query at the end of the device is not OUT_OF_RANGE");
-    check_failure(ctx, st, "status at the end");
+    check_failed_call(ctx, st, "status at the end");
 }
 
 static void check_image(imgp_ctx *ctx, imgp_image *img, const uint8_t *data, size_t size)
@@ -325,7 +318,7 @@ static void check_image(imgp_ctx *ctx, imgp_image *img, const uint8_t *data, siz
     if (!info->readable) {
         CHECK(info->unreadable_reason != NULL, "unreadable image without a reason");
         CHECK(st == IMGP_ERR_UNSUPPORTED, "unreadable image whose device is not UNSUPPORTED");
-        check_failure(ctx, st, "device of an unreadable image");
+        check_failed_call(ctx, st, "device of an unreadable image");
         return;
     }
     CHECK(st == IMGP_OK && bd != NULL, "readable image without a device");
@@ -381,7 +374,7 @@ static void lower_limits(imgp_ctx *ctx)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     alloc_stats stats = {0, 0};
-    imgp_allocator allocator = {counting_alloc, counting_realloc, counting_free, &stats};
+    imgp_allocator allocator = {budget_alloc, budget_realloc, budget_free, &stats};
     imgp_ctx *ctx = imgp_ctx_new(&allocator);
     if (!ctx)
         return 0;
@@ -398,11 +391,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check_image(ctx, img, data, size);
             imgp_image_close(img);
         } else {
-            check_failure(ctx, st, "imgp_image_open_source failed");
+            check_failed_call(ctx, st, "imgp_image_open_source failed");
             CHECK(img == NULL, "failed open left an image");
         }
     } else {
-        check_failure(ctx, st, "imgp_source_open_memory failed");
+        check_failed_call(ctx, st, "imgp_source_open_memory failed");
     }
 
     /* Only the context itself is left. */

@@ -25,44 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "harness_support.h"
 #include "partition/lvm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond, what)                                                                          \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: invariant broken: %s (%s)\n", __FILE__, __LINE__, #cond, what); \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-/* An allocator that counts live blocks, so a leak shows without LSan. */
-static long live_blocks;
-
-static void *count_alloc(void *o, size_t n)
-{
-    (void)o;
-    void *p = malloc(n);
-    live_blocks += p != NULL;
-    return p;
-}
-
-static void *count_realloc(void *o, void *p, size_t n)
-{
-    (void)o;
-    CHECK(n > 0, "realloc(p, 0) is never called");
-    void *q = realloc(p, n);
-    live_blocks += q && !p;
-    return q;
-}
-
-static void count_free(void *o, void *p)
-{
-    (void)o;
-    live_blocks -= p != NULL;
-    free(p);
-}
 
 /* ---- the tree's shape ---- */
 
@@ -256,16 +222,15 @@ static void check_vg(const lvm_vg *vg)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    imgp_allocator alloc = {count_alloc, count_realloc, count_free, NULL};
+    imgp_allocator alloc = fuzz_counting_allocator;
     imgp_ctx *ctx = imgp_ctx_new(&alloc);
     if (!ctx)
         return 0;
-    live_blocks = 0;
+    fuzz_live_blocks = 0;
     lvm_meta *m = (lvm_meta *)&alloc;
     imgp_status st = lvm_meta_parse(ctx, (const char *)data, size, &m);
     if (st != IMGP_OK) {
-        CHECK(st > IMGP_OK && st < IMGP_STATUS_COUNT_, "a status in the enum");
-        CHECK(imgp_ctx_status(ctx) == st && imgp_ctx_message(ctx)[0] != '\0', "a failure says why");
+        check_failure(ctx, st);
         CHECK(m == NULL, "no tree on failure");
     } else {
         const lvm_meta_node *root = lvm_meta_root(m);
@@ -293,7 +258,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lvm_vg_free(ctx, vg);
         lvm_meta_free(m);
     }
-    CHECK(live_blocks == 0, "everything allocated is freed");
+    CHECK(fuzz_live_blocks == 0, "everything allocated is freed");
     imgp_ctx_free(ctx);
     return 0;
 }

@@ -22,11 +22,11 @@
  * Leaks are left to LeakSanitizer.
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "harness_support.h"
 #include "imgprobe/imgprobe.h"
 #include "inspect/regf.h"
 
@@ -37,25 +37,6 @@ enum {
     MAX_KEYS = 4096,   /* keys walked */
     MAX_VALUES = 8192, /* values read in all */
 };
-
-static void invariant_failed(const char *file, int line, const char *cond, const char *what)
-{
-    fprintf(stderr, "%s:%d: invariant broken: %s (%s)\n", file, line, cond, what);
-    abort();
-}
-
-#define CHECK(cond, what)                                                                          \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            invariant_failed(__FILE__, __LINE__, #cond, what);                                     \
-    } while (0)
-
-static void check_failure(imgp_ctx *ctx, imgp_status st)
-{
-    CHECK((unsigned)st < IMGP_STATUS_COUNT_, "status outside the enum");
-    CHECK(imgp_ctx_message(ctx)[0] != '\0', "failure without a message");
-    CHECK(imgp_ctx_status(ctx) == st, "the message has another status");
-}
 
 typedef struct walk {
     imgp_ctx *ctx;

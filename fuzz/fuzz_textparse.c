@@ -14,21 +14,12 @@
  *  - ELF: an architecture is named exactly when the input starts with a
  *    valid ELF identification, with 32 or 64 bits.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "harness_support.h"
 #include "inspect/textparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond, what)                                                                          \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: invariant broken: %s (%s)\n", __FILE__, __LINE__, #cond, what); \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 typedef struct counts {
     size_t calls, lines;

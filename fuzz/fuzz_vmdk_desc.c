@@ -16,47 +16,10 @@
  *  - parsing the same input again gives the same result;
  *  - everything allocated is freed by vmdk_desc_free().
  */
-#include <stdio.h>
-#include <stdlib.h>
-
+#include "harness_support.h"
 #include "formats/vmdk.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond, what)                                                                          \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: invariant broken: %s (%s)\n", __FILE__, __LINE__, #cond, what); \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-/* An allocator that counts live blocks, so a leak shows without LSan. */
-static long live_blocks;
-
-static void *count_alloc(void *o, size_t n)
-{
-    (void)o;
-    void *p = malloc(n);
-    live_blocks += p != NULL;
-    return p;
-}
-
-static void *count_realloc(void *o, void *p, size_t n)
-{
-    (void)o;
-    CHECK(n > 0, "realloc(p, 0) is never called");
-    void *q = realloc(p, n);
-    live_blocks += q && !p;
-    return q;
-}
-
-static void count_free(void *o, void *p)
-{
-    (void)o;
-    live_blocks -= p != NULL;
-    free(p);
-}
 
 /* A string of the descriptor: NUL-terminated within the input, no quote or control byte. */
 static void check_string(const char *s, size_t size, bool nonempty, const char *what)
@@ -100,20 +63,18 @@ static void check_success(imgp_ctx *ctx, const vmdk_descriptor *d, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    imgp_allocator a = {count_alloc, count_realloc, count_free, NULL};
-    imgp_ctx *ctx = imgp_ctx_new(&a);
+    imgp_ctx *ctx = imgp_ctx_new(&fuzz_counting_allocator);
     if (!ctx)
         return 0;
     imgp_ctx_set_limit(ctx, IMGP_LIMIT_EXTENTS, 64);
     imgp_ctx_set_limit(ctx, IMGP_LIMIT_DESCRIPTOR_BYTES, 64 * 1024);
-    long base = live_blocks;
+    long base = fuzz_live_blocks;
 
     vmdk_descriptor d, again;
     imgp_status st = vmdk_desc_parse(ctx, "fuzz", data, size, &d);
     CHECK((unsigned)st < IMGP_STATUS_COUNT_, "status in the enum");
     if (st != IMGP_OK) {
-        CHECK(imgp_ctx_message(ctx)[0] != '\0', "a failure leaves a message");
-        CHECK(imgp_ctx_status(ctx) == st, "the recorded status is the one returned");
+        check_failure(ctx, st);
         CHECK(d.nextents == 0 && d.extents == NULL && d.create_type == NULL, "a failure leaves nothing");
     } else {
         check_success(ctx, &d, size);
@@ -131,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     vmdk_desc_free(ctx, &d);
     vmdk_desc_free(ctx, &again);
-    CHECK(live_blocks == base, "vmdk_desc_free() frees everything");
+    CHECK(fuzz_live_blocks == base, "vmdk_desc_free() frees everything");
     imgp_ctx_free(ctx);
     return 0;
 }

@@ -24,27 +24,14 @@
  * Leaks are left to LeakSanitizer.
  */
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "harness_support.h"
 #include "imgprobe/imgprobe.h"
 #include "partition/gpt.h"
 #include "partition/mbr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void invariant_failed(const char *file, int line, const char *cond, const char *what)
-{
-    fprintf(stderr, "%s:%d: invariant broken: %s (%s)\n", file, line, cond, what);
-    abort();
-}
-
-#define CHECK(cond, what)                                                                          \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            invariant_failed(__FILE__, __LINE__, #cond, what);                                     \
-    } while (0)
 
 /* Touch a string so that ASan sees a dangling or unterminated one. */
 static size_t touch(const char *s) { return s ? strlen(s) : 0; }
@@ -125,9 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(vols != NULL, "scan succeeded without a result");
         check_info(imgp_volumes_get_info(vols), disk, data, size);
     } else {
-        CHECK((unsigned)st < IMGP_STATUS_COUNT_, "status outside the enum");
-        CHECK(imgp_ctx_message(ctx)[0] != '\0', "failed scan without a message");
-        CHECK(imgp_ctx_status(ctx) == st, "failed scan's message has another status");
+        check_failure(ctx, st);
         CHECK(vols == NULL, "failed scan left a result");
     }
     imgp_volumes_free(vols);

@@ -1,11 +1,12 @@
 /*
- * What parser harnesses may share (fuzz_initramfs.c, fuzz_bzip2.c,
- * fuzz_check.c and fs_walk.h's ext4/xfs/ntfs use it; the older harnesses
- * still carry their own copies): CHECK(), which aborts naming the broken
+ * What the fuzz harnesses share (every fuzz_*.c includes it, the ext4, xfs
+ * and ntfs ones through fs_walk.h): CHECK(), which aborts naming the broken
  * invariant; check_failure() for a call that failed; and an allocator that
  * counts live blocks so that a leak shows without LSan (give
  * fuzz_counting_allocator to imgp_ctx_new(), zero fuzz_live_blocks before an
- * input, check it after). Header-only: each harness is one source file plus
+ * input, check it after). fuzz_image.c keeps its own allocator, which also
+ * counts bytes against a budget, and check_failed_call(), which labels each
+ * check with the call. Header-only: each harness is one source file plus
  * replay.c, and a harness need not use every piece (hence FUZZ_MAYBE_UNUSED).
  */
 #ifndef IMGP_FUZZ_HARNESS_SUPPORT_H
