@@ -40,7 +40,7 @@ static const struct {
     [IMGP_LIMIT_DESCRIPTOR_BYTES] = {"descriptor_bytes", 1u << 20},
     [IMGP_LIMIT_EXTENTS] = {"extents", 4096},
     [IMGP_LIMIT_SNAPSHOTS] = {"snapshots", 65536},               /* QCOW_MAX_SNAPSHOTS */
-    [IMGP_LIMIT_HIVE_BYTES] = {"hive_bytes", 512u << 20},        /* real SOFTWARE hives reach ~200 MiB */
+    [IMGP_LIMIT_HIVE_BYTES] = {"hive_bytes", 192u << 20},        /* a hive and a value of it, within 256 MiB */
 };
 
 uint64_t imgp_limit_default(imgp_limit which)

@@ -372,6 +372,28 @@ static imgp_status cell_at(imgp_regf *h, uint32_t off, const char *what, uint64_
     return IMGP_OK;
 }
 
+/*
+ * Check the header of the hive bin at cell offset @p bin ("Hive bin"), @p b
+ * its first REGF_BIN_HEADER_SIZE bytes, in hive bins data of @p bins_size
+ * bytes; *@p size is the bin's size.
+ */
+static imgp_status check_bin(imgp_ctx *ctx, const uint8_t *b, uint32_t bin, uint32_t bins_size, uint32_t *size)
+{
+    uint32_t bin_off = le32(b + REGF_BIN_OFFSET);
+    *size = le32(b + REGF_BIN_SIZE);
+    if (memcmp(b + REGF_BIN_SIGNATURE, "hbin", 4) != 0)
+        return imgp_error(ctx, IMGP_ERR_CORRUPT, "regf: no 'hbin' signature at 0x%llx (hive bins end at 0x%llx)",
+                          (unsigned long long)file_off(bin), (unsigned long long)file_off(bins_size));
+    if (bin_off != bin)
+        return imgp_error(ctx, IMGP_ERR_CORRUPT, "regf: hive bin at 0x%llx records offset 0x%x, not 0x%x",
+                          (unsigned long long)file_off(bin), bin_off, bin);
+    if (*size < REGF_BIN_ALIGN || *size % REGF_BIN_ALIGN != 0 || *size > bins_size - bin)
+        return imgp_error(ctx, IMGP_ERR_CORRUPT,
+                          "regf: hive bin at 0x%llx has size 0x%x (a multiple of 4096 up to 0x%x expected)",
+                          (unsigned long long)file_off(bin), *size, bins_size - bin);
+    return IMGP_OK;
+}
+
 /* Walk the hive bins ("Hive bin", "Cell") and mark every allocated cell. */
 static imgp_status map_cells(imgp_regf *h)
 {
@@ -380,18 +402,10 @@ static imgp_status map_cells(imgp_regf *h)
     if (!h->cell_map || !h->listed)
         return imgp_ctx_status(h->ctx);
     for (uint32_t bin = 0; bin < h->bins_size;) {
-        const uint8_t *b = h->bins + bin;
-        uint32_t bin_off = le32(b + REGF_BIN_OFFSET), bin_size = le32(b + REGF_BIN_SIZE);
-        if (memcmp(b + REGF_BIN_SIGNATURE, "hbin", 4) != 0)
-            return imgp_error(h->ctx, IMGP_ERR_CORRUPT, "regf: no 'hbin' signature at 0x%llx (hive bins end at 0x%llx)",
-                              (unsigned long long)file_off(bin), (unsigned long long)file_off(h->bins_size));
-        if (bin_off != bin)
-            return imgp_error(h->ctx, IMGP_ERR_CORRUPT, "regf: hive bin at 0x%llx records offset 0x%x, not 0x%x",
-                              (unsigned long long)file_off(bin), bin_off, bin);
-        if (bin_size < REGF_BIN_ALIGN || bin_size % REGF_BIN_ALIGN != 0 || bin_size > h->bins_size - bin)
-            return imgp_error(h->ctx, IMGP_ERR_CORRUPT,
-                              "regf: hive bin at 0x%llx has size 0x%x (a multiple of 4096 up to 0x%x expected)",
-                              (unsigned long long)file_off(bin), bin_size, h->bins_size - bin);
+        uint32_t bin_size;
+        imgp_status st = check_bin(h->ctx, h->bins + bin, bin, h->bins_size, &bin_size);
+        if (st != IMGP_OK)
+            return st;
         uint32_t end = bin + bin_size;
         for (uint32_t cell = bin + REGF_BIN_HEADER_SIZE; cell < end;) {
             uint32_t raw = le32(h->bins + cell);
@@ -707,6 +721,13 @@ static imgp_status big_data(imgp_regf *h, const uint8_t *db, size_t dblen, uint3
         return imgp_error(h->ctx, IMGP_ERR_CORRUPT,
                           "regf: segment list at 0x%llx: %u segments do not fit its cell (%zu bytes)",
                           (unsigned long long)file_off(list_off), count, list_len);
+    /* the hive and its reassembled value share the hive's limit */
+    uint64_t limit = imgp_ctx_limit(h->ctx, IMGP_LIMIT_HIVE_BYTES);
+    if (h->scratch_cap < size && (uint64_t)h->len + size > limit)
+        return imgp_error(h->ctx, IMGP_ERR_LIMIT,
+                          "regf: big data record at 0x%llx for %u bytes: with the hive's %zu, over the limit "
+                          "hive_bytes (%llu)",
+                          (unsigned long long)at, size, h->len, (unsigned long long)limit);
     if (h->scratch_cap < size) {
         uint8_t *p = imgp_realloc(h->ctx, h->scratch, size);
         if (!p)
@@ -975,13 +996,10 @@ void imgp_regf_close(imgp_regf *h)
     imgp_free(ctx, h);
 }
 
-imgp_status imgp_regf_open(imgp_ctx *ctx, const uint8_t *data, size_t len, imgp_regf **out)
+/* Open the hive in @p data (@p len bytes, held while it is open), read from a file of @p file_len bytes. */
+static imgp_status open_hive(imgp_ctx *ctx, const uint8_t *data, size_t len, uint64_t file_len, imgp_regf **out)
 {
     *out = NULL;
-    uint64_t limit = imgp_ctx_limit(ctx, IMGP_LIMIT_HIVE_BYTES);
-    if (len > limit)
-        return imgp_error(ctx, IMGP_ERR_LIMIT, "regf: hive of %zu bytes is over the limit hive_bytes (%llu)", len,
-                          (unsigned long long)limit);
     regf_base b;
     imgp_status st = regf_parse_base(ctx, data, len, len, &b);
     if (st != IMGP_OK)
@@ -1027,10 +1045,96 @@ imgp_status imgp_regf_open(imgp_ctx *ctx, const uint8_t *data, size_t len, imgp_
                 "not applied", b.seq_primary, b.seq_secondary);
     if (!h->info.checksum_ok)
         note(h, "regf: base block checksum 0x%08x does not match the computed 0x%08x", b.checksum, b.computed);
-    size_t rest = len - REGF_BASE_SIZE - b.bins_size;
+    uint64_t rest = file_len - REGF_BASE_SIZE - b.bins_size;
     if (rest % REGF_BIN_ALIGN != 0)
-        note(h, "regf: %zu bytes after the hive bins data (not a whole number of 4 KiB pages) are ignored", rest);
+        note(h, "regf: %llu bytes after the hive bins data (not a whole number of 4 KiB pages) are ignored",
+             (unsigned long long)rest);
     *out = h;
+    return IMGP_OK;
+}
+
+imgp_status imgp_regf_open(imgp_ctx *ctx, const uint8_t *data, size_t len, imgp_regf **out)
+{
+    *out = NULL;
+    uint64_t limit = imgp_ctx_limit(ctx, IMGP_LIMIT_HIVE_BYTES);
+    if (len > limit)
+        return imgp_error(ctx, IMGP_ERR_LIMIT, "regf: hive of %zu bytes is over the limit hive_bytes (%llu)", len,
+                          (unsigned long long)limit);
+    return open_hive(ctx, data, len, len, out);
+}
+
+/* All @p len bytes at @p off of hive file @p ino (@p file_len bytes long). */
+static imgp_status read_exact(imgp_ctx *ctx, imgp_fs *fs, imgp_ino ino, uint64_t file_len, uint64_t off, uint8_t *buf,
+                              size_t len)
+{
+    for (size_t done = 0; done < len;) {
+        size_t got = 0;
+        imgp_status st = imgp_fs_read(fs, ino, off + done, buf + done, len - done, &got);
+        if (st != IMGP_OK)
+            return st;
+        if (got == 0)
+            return imgp_error(ctx, IMGP_ERR_IO, "regf: hive file ended at %llu of its %llu bytes",
+                              (unsigned long long)(off + done), (unsigned long long)file_len);
+        done += got;
+    }
+    return IMGP_OK;
+}
+
+/* The first buffer read_bins allocates; it doubles from there. */
+#define REGF_READ_FIRST (1u << 20)
+
+/* Grow *@p buf (*@p cap bytes) to hold @p want of the @p need bytes a hive has, doubling. */
+static imgp_status grow(imgp_ctx *ctx, uint8_t **buf, size_t *cap, size_t want, size_t need)
+{
+    size_t n = *cap;
+    while (n < want)
+        n = n > need / 2 ? need : 2 * n;
+    if (n == *cap)
+        return IMGP_OK;
+    uint8_t *p = imgp_realloc(ctx, *buf, n);
+    if (!p)
+        return imgp_ctx_status(ctx);
+    *buf = p;
+    *cap = n;
+    return IMGP_OK;
+}
+
+/*
+ * Read the hive bins of file @p ino after base block @p head into *@p out
+ * (REGF_BASE_SIZE + @p b->bins_size bytes): bin by bin, each header checked
+ * before its body is read, in a buffer that doubles as the bins come. A base
+ * block that claims more bins than the file holds (zeros in a sparse file,
+ * say) stops at the first bad header, having read and held only about what
+ * came before it, not what it claimed.
+ */
+static imgp_status read_bins(imgp_ctx *ctx, imgp_fs *fs, imgp_ino ino, uint64_t file_len, const regf_base *b,
+                             const uint8_t *head, uint8_t **out)
+{
+    size_t need = REGF_BASE_SIZE + (size_t)b->bins_size;
+    size_t cap = need < REGF_READ_FIRST ? need : REGF_READ_FIRST;
+    uint8_t *buf = imgp_alloc(ctx, cap);
+    if (!buf)
+        return imgp_ctx_status(ctx);
+    memcpy(buf, head, REGF_BASE_SIZE);
+    imgp_status st = IMGP_OK;
+    for (uint32_t bin = 0, size; st == IMGP_OK && bin < b->bins_size; bin += size) {
+        size_t at = REGF_BASE_SIZE + (size_t)bin;
+        st = grow(ctx, &buf, &cap, at + REGF_BIN_HEADER_SIZE, need);
+        if (st == IMGP_OK)
+            st = read_exact(ctx, fs, ino, file_len, at, buf + at, REGF_BIN_HEADER_SIZE);
+        if (st == IMGP_OK)
+            st = check_bin(ctx, buf + at, bin, b->bins_size, &size);
+        if (st == IMGP_OK)
+            st = grow(ctx, &buf, &cap, at + size, need);
+        if (st == IMGP_OK)
+            st = read_exact(ctx, fs, ino, file_len, at + REGF_BIN_HEADER_SIZE, buf + at + REGF_BIN_HEADER_SIZE,
+                            size - REGF_BIN_HEADER_SIZE);
+    }
+    if (st != IMGP_OK) {
+        imgp_free(ctx, buf);
+        return st;
+    }
+    *out = buf;
     return IMGP_OK;
 }
 
@@ -1044,27 +1148,26 @@ imgp_status imgp_regf_open_file(imgp_ctx *ctx, imgp_fs *fs, imgp_ino ino, imgp_r
     if (sb.type != IMGP_FT_REG)
         return imgp_error(ctx, IMGP_ERR_INVALID_ARG, "regf: inode %llu is not a regular file",
                           (unsigned long long)ino);
+    uint8_t head[REGF_BASE_SIZE];
+    size_t head_len = sb.size < REGF_BASE_SIZE ? (size_t)sb.size : REGF_BASE_SIZE;
+    regf_base b;
+    st = read_exact(ctx, fs, ino, sb.size, 0, head, head_len);
+    if (st == IMGP_OK)
+        st = regf_parse_base(ctx, head, head_len, sb.size, &b);
+    if (st != IMGP_OK)
+        return st;
+    /* what the hive is (anything after its bins is not read), against the limit before a byte is held */
+    uint64_t need = REGF_BASE_SIZE + (uint64_t)b.bins_size;
     uint64_t limit = imgp_ctx_limit(ctx, IMGP_LIMIT_HIVE_BYTES);
-    if (sb.size > limit || sb.size > SIZE_MAX)
-        return imgp_error(ctx, IMGP_ERR_LIMIT, "regf: hive file of %llu bytes is over the limit hive_bytes (%llu)",
-                          (unsigned long long)sb.size, (unsigned long long)limit);
-    size_t size = (size_t)sb.size;
-    uint8_t *buf = imgp_alloc(ctx, size);
-    if (!buf)
-        return imgp_ctx_status(ctx);
-    size_t done = 0;
-    while (done < size) {
-        size_t got = 0;
-        st = imgp_fs_read(fs, ino, done, buf + done, size - done, &got);
-        if (st == IMGP_OK && got == 0)
-            st = imgp_error(ctx, IMGP_ERR_IO, "regf: hive file ended at %zu of its %zu bytes", done, size);
-        if (st != IMGP_OK) {
-            imgp_free(ctx, buf);
-            return st;
-        }
-        done += got;
-    }
-    st = imgp_regf_open(ctx, buf, size, out);
+    if (need > limit || need > SIZE_MAX)
+        return imgp_error(ctx, IMGP_ERR_LIMIT,
+                          "regf: hive of %llu bytes (its base block and hive bins) is over the limit hive_bytes (%llu)",
+                          (unsigned long long)need, (unsigned long long)limit);
+    uint8_t *buf = NULL;
+    st = read_bins(ctx, fs, ino, sb.size, &b, head, &buf);
+    if (st != IMGP_OK)
+        return st;
+    st = open_hive(ctx, buf, (size_t)need, sb.size, out);
     if (st != IMGP_OK) {
         imgp_free(ctx, buf);
         return st;

@@ -2,12 +2,12 @@
  * Windows registry hives ("regf"), read-only, held whole in memory.
  *
  * A hive is opened over a byte buffer (or a file of a mounted filesystem,
- * read into memory within IMGP_LIMIT_HIVE_BYTES). Opening checks the base
- * block and walks every hive bin once, building a bitmap of the allocated
- * cell starts; from then on every cell offset read from the hive is checked
- * against it in O(1) before it is followed, so a damaged or hostile hive
- * gives IMGP_ERR_CORRUPT naming the record and its file offset, never a read
- * outside the buffer. Keys are handles: the cell offset of their key node.
+ * read into memory within IMGP_LIMIT_HIVE_BYTES, which also bounds a big
+ * data value reassembled beside it). Opening checks the base block and walks
+ * every hive bin once, building a bitmap of the allocated cell starts; from
+ * then on every cell offset read from the hive is checked against it in O(1)
+ * before it is followed, so a damaged or hostile hive gives IMGP_ERR_CORRUPT
+ * naming the record and its file offset, never a read outside the buffer. Keys are handles: the cell offset of their key node.
  *
  * Transaction logs (.LOG, .LOG1, .LOG2) are not replayed: a dirty hive (its
  * sequence numbers differ, or its base block checksum is wrong) is read as
@@ -88,7 +88,15 @@ typedef struct imgp_regf_value {
  */
 imgp_status imgp_regf_open(imgp_ctx *ctx, const uint8_t *data, size_t len, imgp_regf **out);
 
-/** Read file @p ino of @p fs into memory (bounded by IMGP_LIMIT_HIVE_BYTES) and open it. */
+/**
+ * Read file @p ino of @p fs into memory and open it: its base block, then
+ * its hive bins one by one, each header checked before its body is read,
+ * into a buffer that doubles as they come (so a file that is not what its
+ * base block claims costs about what precedes the first bad bin, not what
+ * the base block claims); what follows the bins is not read. @return as
+ * imgp_regf_open, IMGP_ERR_LIMIT when the base block and bins are over
+ * IMGP_LIMIT_HIVE_BYTES (checked before anything is allocated).
+ */
 imgp_status imgp_regf_open_file(imgp_ctx *ctx, imgp_fs *fs, imgp_ino ino, imgp_regf **out);
 
 /** Close. NULL is a no-op. */

@@ -10,12 +10,15 @@ typedef struct node {
     imgp_ftype type;
     char name[256];
     char *data;
+    size_t len;  /* bytes in data */
+    uint64_t size; /* the file's size: past len it reads as zeros */
 } node;
 
 typedef struct memfs {
     imgp_fs base;
     node nodes[MEMFS_MAX + 1]; /* inode numbers are indexes; 0 unused */
     imgp_ino next;
+    uint64_t bytes_read;
 } memfs;
 
 static imgp_status memfs_stat(imgp_fs *fs, imgp_ino ino, imgp_stat *st)
@@ -27,7 +30,7 @@ static imgp_status memfs_stat(imgp_fs *fs, imgp_ino ino, imgp_stat *st)
     st->type = m->nodes[ino].type;
     st->nlink = 1;
     st->mode = 0755;
-    st->size = m->nodes[ino].data ? strlen(m->nodes[ino].data) : 0;
+    st->size = m->nodes[ino].size;
     return IMGP_OK;
 }
 
@@ -46,7 +49,15 @@ static imgp_status memfs_readdir(imgp_fs *fs, imgp_ino dir, imgp_readdir_fn fn, 
 
 static imgp_status memfs_read(imgp_fs *fs, imgp_ino ino, uint64_t off, void *buf, size_t len)
 {
-    memcpy(buf, ((memfs *)fs)->nodes[ino].data + off, len);
+    memfs *m = (memfs *)fs;
+    const node *n = &m->nodes[ino];
+    size_t have = off < n->len ? n->len - (size_t)off : 0;
+    if (have > len)
+        have = len;
+    if (have)
+        memcpy(buf, n->data + off, have);
+    memset((char *)buf + have, 0, len - have);
+    m->bytes_read += len;
     return IMGP_OK;
 }
 
@@ -88,15 +99,38 @@ imgp_fs *memfs_new(imgp_ctx *ctx)
     return &m->base;
 }
 
-imgp_ino memfs_add(imgp_fs *fs, imgp_ino dir, const char *name, imgp_ftype type, const char *data)
+imgp_ino memfs_add_bytes(imgp_fs *fs, imgp_ino dir, const char *name, const void *data, size_t len, uint64_t size)
 {
     memfs *m = (memfs *)fs;
-    if (m->next > MEMFS_MAX)
+    if (m->next > MEMFS_MAX || len > size)
         abort();
     imgp_ino ino = m->next++;
-    m->nodes[ino].parent = dir;
-    m->nodes[ino].type = type;
-    snprintf(m->nodes[ino].name, sizeof m->nodes[ino].name, "%s", name);
-    m->nodes[ino].data = data ? strdup(data) : NULL;
+    node *n = &m->nodes[ino];
+    n->parent = dir;
+    n->type = IMGP_FT_REG;
+    snprintf(n->name, sizeof n->name, "%s", name);
+    n->data = malloc(len + 1);
+    if (!n->data)
+        abort();
+    if (len)
+        memcpy(n->data, data, len);
+    n->data[len] = '\0';
+    n->len = len;
+    n->size = size;
     return ino;
 }
+
+imgp_ino memfs_add(imgp_fs *fs, imgp_ino dir, const char *name, imgp_ftype type, const char *data)
+{
+    size_t len = data ? strlen(data) : 0;
+    imgp_ino ino = memfs_add_bytes(fs, dir, name, data ? data : "", len, len);
+    memfs *m = (memfs *)fs;
+    m->nodes[ino].type = type;
+    if (!data) {
+        free(m->nodes[ino].data);
+        m->nodes[ino].data = NULL;
+    }
+    return ino;
+}
+
+uint64_t memfs_bytes_read(const imgp_fs *fs) { return ((const memfs *)fs)->bytes_read; }

@@ -484,6 +484,12 @@ static void test_big_data(void **state)
     open_big(3, REGF_DB_SEGMENT_MAX + 1, 2, 0, ctx, IMGP_ERR_CORRUPT, "in a version 1.3 hive");
     open_big(5, 2 * REGF_DB_SEGMENT_MAX + 100, 2, 0, ctx, IMGP_ERR_CORRUPT, "has 2 segments for 32788 bytes (3 needed)");
     open_big(5, 2 * REGF_DB_SEGMENT_MAX + 100, 3, 1, ctx, IMGP_ERR_CORRUPT, "data segment 0");
+    /* the hive and the value it reassembles share hive_bytes: one byte short, and just enough */
+    imgp_ctx_set_limit(ctx, IMGP_LIMIT_HIVE_BYTES, HIVE_MAX + 2 * REGF_DB_SEGMENT_MAX + 99);
+    open_big(5, 2 * REGF_DB_SEGMENT_MAX + 100, 3, 0, ctx, IMGP_ERR_LIMIT,
+             "for 32788 bytes: with the hive's 69632, over the limit hive_bytes (102419)");
+    imgp_ctx_set_limit(ctx, IMGP_LIMIT_HIVE_BYTES, HIVE_MAX + 2 * REGF_DB_SEGMENT_MAX + 100);
+    open_big(5, 2 * REGF_DB_SEGMENT_MAX + 100, 3, 0, ctx, IMGP_OK, NULL);
     /* data over 16344 bytes in one cell (as hivex writes it) is plain data */
     hive_begin(5);
     uint32_t root = nk_new(0, "R", false);
@@ -846,9 +852,34 @@ static void test_open_file(void **state)
     assert_null(h);
     test_expect_error(ctx, imgp_regf_open_file(ctx, fs, text, &h), IMGP_ERR_CORRUPT,
                       "file of 14 bytes is shorter than the base block");
+
+    /* a good hive with 4 KiB after its bins: the base block and the bins are read, nothing else */
+    hive_begin(5);
+    size_t len = hive_end(nk_new(0, "ROOT", false));
+    imgp_ino good = memfs_add_bytes(fs, dir, "SOFTWARE", hive, len, len + 4096);
+    uint64_t before = memfs_bytes_read(fs);
+    assert_int_equal(imgp_regf_open_file(ctx, fs, good, &h), IMGP_OK);
+    assert_int_equal(memfs_bytes_read(fs) - before, len);
+    imgp_regf_close(h);
+
+    /* a base block that claims 64 MiB of bins over one real bin and zeros (a sparse file): the read
+     * stops at the first header that is no hive bin, having read the bin and that header only */
+    uint32_t claimed = 64u << 20;
+    test_put_le32(hive, REGF_BASE_BINS_SIZE, claimed);
+    seal();
+    imgp_ino sparse = memfs_add_bytes(fs, dir, "SAM", hive, len, REGF_BASE_SIZE + (uint64_t)claimed);
+    before = memfs_bytes_read(fs);
+    test_expect_error(ctx, imgp_regf_open_file(ctx, fs, sparse, &h), IMGP_ERR_CORRUPT,
+                      "no 'hbin' signature at 0x11000 (hive bins end at 0x4001000)");
+    assert_null(h);
+    assert_int_equal(memfs_bytes_read(fs) - before, len + REGF_BIN_HEADER_SIZE);
+
+    /* the limit is checked against what the base block claims, before anything is allocated */
     imgp_ctx_set_limit(ctx, IMGP_LIMIT_HIVE_BYTES, 10);
-    test_expect_error(ctx, imgp_regf_open_file(ctx, fs, text, &h), IMGP_ERR_LIMIT,
-                      "hive file of 14 bytes is over the limit hive_bytes (10)");
+    before = memfs_bytes_read(fs);
+    test_expect_error(ctx, imgp_regf_open_file(ctx, fs, sparse, &h), IMGP_ERR_LIMIT,
+                      "hive of 67112960 bytes (its base block and hive bins) is over the limit hive_bytes (10)");
+    assert_int_equal(memfs_bytes_read(fs) - before, REGF_BASE_SIZE);
     imgp_fs_unmount(fs);
     imgp_ctx_free(ctx);
 }
