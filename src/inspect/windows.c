@@ -597,7 +597,8 @@ static bool registered_for_boot(const imgp_windows_driver *d, unsigned long buil
     return d->driver_store || d->critical_db;
 }
 
-static void virtio_findings(imgp_inspection *insp, const char *sysroot)
+/* @p system_read false: the SYSTEM hive gave no control set, so no service or registration is known. */
+static void virtio_findings(imgp_inspection *insp, const char *sysroot, bool system_read)
 {
     imgp_windows_facts *wf = &insp->info.windows;
     unsigned long build = insp->info.os.build ? strtoul(insp->info.os.build, NULL, 10) : 0;
@@ -618,11 +619,18 @@ static void virtio_findings(imgp_inspection *insp, const char *sysroot)
 
     char missing[640] = "";
     size_t o = 0;
+    if (!system_read && (!wf->virtio_disk_at_boot || !wf->virtio_net))
+        insp_appendf(missing, sizeof missing, &o,
+                     "the SYSTEM hive was not read, so no driver service or registration is known: ");
+    size_t head = o;
     if (!wf->virtio_disk_at_boot) {
         for (int i = IMGP_WIN_VIOSTOR; i <= IMGP_WIN_VIOSCSI; i++) {
             const imgp_windows_driver *d = &wf->virtio[i];
-            insp_appendf(missing, sizeof missing, &o, "%s%s: %s, %s", o ? "; " : "", d->name,
-                    d->file ? "driver file present" : "no driver file",
+            insp_appendf(missing, sizeof missing, &o, "%s%s: %s", o > head ? "; " : "", d->name,
+                         d->file ? "driver file present" : "no driver file");
+            if (!system_read)
+                continue;
+            insp_appendf(missing, sizeof missing, &o, ", %s",
                     !d->service       ? "no service"
                     : d->start == 0   ? "service starts at boot"
                     : d->start < 0    ? "service without Start"
@@ -634,9 +642,9 @@ static void virtio_findings(imgp_inspection *insp, const char *sysroot)
         }
     }
     if (!wf->virtio_net)
-        insp_appendf(missing, sizeof missing, &o, "%snetkvm: no driver file, no service, not in the driver store",
-                o ? "; " : "");
-    if (o)
+        insp_appendf(missing, sizeof missing, &o, "%snetkvm: no driver file%s", o > head ? "; " : "",
+                     system_read ? ", no service, not in the driver store" : "");
+    if (o > head)
         insp_finding(insp, IMGP_CODE_VIRTIO_NOT_INSTALL, IMGP_SEVERITY_ERROR,
                      "Install the KVM virtio drivers (virtio-win: viostor or vioscsi, and netkvm) in the guest "
                      "with their installer or `pnputil /add-driver <inf> /install`, so that the storage driver "
@@ -644,7 +652,9 @@ static void virtio_findings(imgp_inspection *insp, const char *sysroot)
                      "%s", missing);
 }
 
-static void cloudbase_findings(imgp_inspection *insp, const char *uninstall, bool service, int start)
+/* @p system_read as for virtio_findings: without it, whether the service exists is not known. */
+static void cloudbase_findings(imgp_inspection *insp, const char *uninstall, bool service, int start,
+                               bool system_read)
 {
     imgp_cloud_init *ci = &insp->info.cloud_init;
     static const char *const dirs[] = {"/Program Files/Cloudbase Solutions/Cloudbase-Init",
@@ -669,8 +679,9 @@ static void cloudbase_findings(imgp_inspection *insp, const char *uninstall, boo
     if (!ci->installed) {
         insp_finding(insp, IMGP_CODE_CLOUD_INIT_NOT_INSTALLED, IMGP_SEVERITY_ERROR,
                      "Install cloudbase-init in the guest (its MSI from cloudbase.it) and let it run at boot.",
-                     "cloudbase-init not found (no Services\\cloudbase-init and no Program Files\\Cloudbase "
-                     "Solutions\\Cloudbase-Init)%s",
+                     "cloudbase-init not found (%s Program Files\\Cloudbase Solutions\\Cloudbase-Init)%s",
+                     system_read ? "no Services\\cloudbase-init and no"
+                                 : "the SYSTEM hive was not read, so its service is not known; no",
                      uninstall ? "; only an uninstall entry names it" : "");
         return;
     }
@@ -682,7 +693,10 @@ static void cloudbase_findings(imgp_inspection *insp, const char *uninstall, boo
     } else if (!service) {
         insp_finding(insp, "CloudInitNotEnabled", IMGP_SEVERITY_WARNING,
                      "Reinstall cloudbase-init so that its service is registered.",
-                     "%s is present but no cloudbase-init service is registered", dir);
+                     system_read ? "%s is present but no cloudbase-init service is registered"
+                                 : "%s is present, but whether its service is registered is not known (the SYSTEM "
+                                   "hive was not read)",
+                     dir);
     }
 }
 
@@ -782,10 +796,12 @@ static imgp_status windows_identify(imgp_inspection *insp)
     int cloudbase_start = -1;
     bool cloudbase_service = false;
     read_system(insp, sysroot, &reg_arch, &cloudbase_start, &cloudbase_service);
+    /* the services and registrations are known only from a current control set */
+    bool system_read = insp->info.windows.control_set != NULL;
     read_arch(insp, sysroot, reg_arch);
 
-    virtio_findings(insp, sysroot);
-    cloudbase_findings(insp, uninstall, cloudbase_service, cloudbase_start);
+    virtio_findings(insp, sysroot, system_read);
+    cloudbase_findings(insp, uninstall, cloudbase_service, cloudbase_start, system_read);
     insp_windows_partitioning(insp, true);
     version_findings(insp);
     volume_findings(insp);

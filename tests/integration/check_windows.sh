@@ -62,6 +62,7 @@ win() {
     local name=$1 fmt=$2 label=$3 dirty=$4
     shift 5
     tree "$name" "$@" || { fail "$name: the tree"; return; }
+    [ -n "${WIN_HOOK:-}" ] && $WIN_HOOK "$name"
     truncate -s ${WIN_MB}M "$name.fs"
     mkntfs -q -F -f -L "$name" "$name.fs" >/dev/null 2>&1
     ./gen "$name.fs" <"$name.cmds" || { fail "$name: ntfs_gen"; return; }
@@ -230,6 +231,45 @@ check ldm ldm.vpc 1 RootPartitionNotFound,WindowsPartitioningUnsupported os.type
     partitions.1.type=0x42
 grep -q 'an LDM dynamic disk partition (partition 2): the Windows volumes it holds cannot be read' ldm.json ||
     fail "ldm: the message does not name the LDM partition: $(grep message ldm.json)"
+
+# hostile hives (docs/limits.md, hive_bytes): SOFTWARE's base block claims
+# 180 MiB of hive bins over its real ones and then zeros (a sparse file), so
+# reading stops at the first header that is no hive bin; SYSTEM claims
+# 300 MiB, over the limit, refused before anything is allocated. Both are
+# named, and check stays small (a whole read would take 180 or 300 MiB).
+claim_bins() { # FILE MIB: the base block claims MIB MiB of hive bins; the file grows to match (a hole)
+    "$PY" - "$@" <<'EOF'
+import struct, sys
+path, mib = sys.argv[1], int(sys.argv[2])
+with open(path, 'r+b') as f:
+    base = bytearray(f.read(4096))
+    struct.pack_into('<I', base, 0x28, mib << 20)  # hive bins data size
+    c = 0
+    for i in range(0, 508, 4):
+        c ^= struct.unpack_from('<I', base, i)[0]
+    struct.pack_into('<I', base, 508, {0: 1, 0xffffffff: 0xfffffffe}.get(c, c))
+    f.seek(0)
+    f.write(base)
+    f.truncate(4096 + (mib << 20))
+EOF
+}
+hostile_hives() { # NAME: the host files of its SOFTWARE and SYSTEM (ntfs_gen leaves their zeros as holes)
+    claim_bins "$(awk -F'\t' '$2 ~ /config\/SOFTWARE$/ { print $3 }' "$1.cmds")" 180
+    claim_bins "$(awk -F'\t' '$2 ~ /config\/SYSTEM$/ { print $3 }' "$1.cmds")" 300
+}
+WIN_HOOK=hostile_hives win hives qcow2 dos - --
+/usr/bin/time -f %M -o hives.rss "$IMGPROBE" check --json hives.qcow2 >/dev/null 2>&1 || true
+check hives hives.qcow2 1 CloudInitNotEnabled,VirtioNotInstall,WindowsRegistryUnreadable,WindowsRegistryUnreadable
+# (without SYSTEM, no service is known: the findings say so rather than "no service")
+for want in "SOFTWARE: regf: no 'hbin' signature at 0x" \
+    "SYSTEM: regf: hive of 314576896 bytes (its base block and hive bins) is over the limit hive_bytes (201326592)" \
+    "the SYSTEM hive was not read, so no driver service or registration is known: viostor: driver file present" \
+    "whether its service is registered is not known (the SYSTEM hive was not read)"; do
+    grep -qF "$want" hives.json || fail "hives: no finding says \"$want\": $(grep message hives.json)"
+done
+rss=$(tail -1 hives.rss)
+[ "$rss" -lt $((64 * 1024)) ] || fail "hives: check took $((rss / 1024)) MiB (peak RSS), 64 MiB at most expected"
+echo "hives: peak RSS $((rss / 1024)) MiB"
 
 # agreement with libguestfs's virt-inspector, when it is installed (it boots
 # an appliance: 30 s to a minute an image without KVM, so three fixtures):
