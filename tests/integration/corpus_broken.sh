@@ -32,63 +32,17 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/corpus_broken.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 exec "$PY" - "$IMGPROBE" "${REGDUMP:-}" "$CORPUS" "$T" "$SRCDIR/tests/integration/corpus_broken.expected" \
     "${UPDATE:-0}" <<'PY'
-import bz2, gzip, json, lzma, os, re, shutil, subprocess, sys, zipfile
+import json, os, re, shutil, subprocess, sys
+
 
 imgprobe, regdump, corpus, tmp, expected_path, update = sys.argv[1:7]
+sys.path.insert(0, os.path.join(os.environ["SRCDIR"], "tests", "support"))
+import corpus_unpack
 failures = []
 
 def fail(msg):
     failures.append(msg)
     print("FAIL:", msg, flush=True)
-
-# ---- unpacking ----
-def copy_sparse(fi, path):
-    """Copy stream fi to path, leaving runs of zeros as holes (some images are mostly zeros)."""
-    chunk = 1 << 16
-    zero = bytes(chunk)
-    size = 0
-    with open(path, "wb") as fo:
-        while True:
-            b = fi.read(chunk)
-            if not b:
-                break
-            if b == zero[: len(b)]:
-                fo.seek(len(b), 1)
-            else:
-                fo.write(b)
-            size += len(b)
-        fo.truncate(size)
-
-def unpack(rel):
-    """Decompress corpus file rel into tmp/rel without its compression suffix; return the path.
-    Files of a group (vmdk/image_t1*, broken/dfvfs-vhd-pair/) stay in one directory."""
-    src = os.path.join(corpus, rel)
-    d = os.path.join(tmp, os.path.dirname(rel))
-    os.makedirs(d, exist_ok=True)
-    name = os.path.basename(rel)
-    for ext, opener in ((".bz2", bz2.open), (".gz", gzip.open), (".xz", lzma.open)):
-        if name.endswith(ext):
-            out = os.path.join(d, name[: -len(ext)])
-            with opener(src) as fi:
-                copy_sparse(fi, out)
-            return out
-    if name.endswith(".zst"):
-        out = os.path.join(d, name[:-4])
-        p = subprocess.Popen(["zstd", "-dcq", "--", src], stdout=subprocess.PIPE)
-        copy_sparse(p.stdout, out)
-        if p.wait() != 0:
-            raise RuntimeError(f"zstd -d {rel} failed")
-        return out
-    if name.endswith(".zip"):
-        with zipfile.ZipFile(src) as z:
-            member = z.namelist()[0]
-            out = os.path.join(d, os.path.basename(member))
-            with z.open(member) as fi:
-                copy_sparse(fi, out)
-        return out
-    out = os.path.join(d, name)
-    shutil.copyfile(src, out)
-    return out
 
 # ---- running ----
 SANITIZER = re.compile(r"ERROR: \w*Sanitizer|runtime error:")
@@ -172,7 +126,7 @@ rels.sort()
 paths = {}
 for rel in rels:
     try:
-        paths[rel] = unpack(rel)
+        paths[rel] = corpus_unpack.unpack(corpus, tmp, rel)
     except Exception as e:
         fail(f"{rel}: cannot unpack: {e}")
 

@@ -6,7 +6,7 @@
 # never a crash); every raw image is detected as raw. Skips when the corpus is
 # absent. Files are decompressed into a temporary directory, never in place.
 set -euo pipefail
-: "${IMGPROBE:?}"
+: "${IMGPROBE:?}" "${SRCDIR:?}"
 if [ ! -f "${CORPUS:-/nonexistent}/MANIFEST.tsv" ]; then
     echo "skip: no corpus at ${CORPUS:-}"
     exit 77
@@ -14,9 +14,11 @@ fi
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 exec python3 - "$IMGPROBE" "$CORPUS" "$T" <<'PY'
-import bz2, csv, gzip, hashlib, json, lzma, os, re, shutil, subprocess, sys, zipfile
+import csv, hashlib, json, os, re, subprocess, sys
 
 imgprobe, corpus, tmp = sys.argv[1:4]
+sys.path.insert(0, os.path.join(os.environ["SRCDIR"], "tests", "support"))
+import corpus_unpack
 QEMU_TO_OURS = {"vpc": "vhd"}
 fails = checked = 0
 
@@ -26,31 +28,7 @@ def fail(path, why):
     print(f"FAIL: {path}: {why}")
 
 def unpack(rel):
-    """Copy or decompress a corpus file (and the files that go with it) into tmp; return the path."""
-    src = os.path.join(corpus, rel)
-    d = os.path.join(tmp, os.path.dirname(rel))
-    os.makedirs(d, exist_ok=True)
-    name = os.path.basename(rel)
-    for ext, opener in ((".bz2", bz2.open), (".gz", gzip.open), (".xz", lzma.open)):
-        if name.endswith(ext):
-            out = os.path.join(d, name[: -len(ext)])
-            with opener(src) as fi, open(out, "wb") as fo:
-                shutil.copyfileobj(fi, fo, 1 << 20)
-            return out
-    if name.endswith(".zst"):
-        out = os.path.join(d, name[:-4])
-        subprocess.run(["zstd", "-q", "-d", "-f", src, "-o", out], check=True)
-        return out
-    if name.endswith(".zip"):
-        with zipfile.ZipFile(src) as z:
-            member = z.namelist()[0]
-            out = os.path.join(d, os.path.basename(member))
-            with z.open(member) as fi, open(out, "wb") as fo:
-                shutil.copyfileobj(fi, fo, 1 << 20)
-        return out
-    out = os.path.join(d, name)
-    shutil.copyfile(src, out)
-    return out
+    return corpus_unpack.unpack(corpus, tmp, rel)
 
 def run(*args):
     p = subprocess.run([imgprobe, *args], capture_output=True)

@@ -78,6 +78,8 @@ import json, os, re, shutil, struct, subprocess, sys
 IMGPROBE = os.environ["IMGPROBE"]
 CORPUS = os.environ.get("CORPUS", "")
 SRCDIR = os.environ.get("SRCDIR", "")
+sys.path.insert(0, os.path.join(SRCDIR, "tests", "support"))
+import corpus_unpack
 fails = 0
 
 def ok(what):
@@ -310,15 +312,6 @@ def corpus_expected(facts):
         return e
     return None
 
-def decompress(src, dst):
-    tools = {".bz2": "bzip2", ".xz": "xz", ".gz": "gzip"}
-    ext = os.path.splitext(src)[1]
-    if ext in tools:
-        with open(dst, "wb") as out:
-            subprocess.run([tools[ext], "-dc", src], stdout=out, check=True)
-    else:
-        shutil.copy(src, dst)
-
 manifest = os.path.join(CORPUS, "MANIFEST.tsv")
 if not CORPUS or not os.path.isfile(manifest) or not os.path.isdir(os.path.join(CORPUS, "raw-partitioned")):
     print(f"skip: no corpus at {CORPUS!r}")
@@ -330,7 +323,7 @@ else:
             continue
         name = re.sub(r"\.(bz2|xz|gz)$", "", os.path.basename(row[0]))
         path = os.path.join("corpus", name)
-        decompress(os.path.join(CORPUS, row[0]), path)
+        corpus_unpack.decompress(os.path.join(CORPUS, row[0]), path)
         want = corpus_expected(row[5])
         if want is None:
             bad(f"corpus {name}: no partition facts in MANIFEST.tsv")
