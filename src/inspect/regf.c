@@ -1083,14 +1083,14 @@ static imgp_status read_exact(imgp_ctx *ctx, imgp_fs *fs, imgp_ino ino, uint64_t
 /* The first buffer read_bins allocates; it doubles from there. */
 #define REGF_READ_FIRST (1u << 20)
 
-/* Grow *@p buf (*@p cap bytes) to hold @p want of the @p need bytes a hive has, doubling. */
+/* Grow *@p buf (*@p cap bytes) to hold @p want bytes: twice as many, or @p want, at most the hive's @p need. */
 static imgp_status grow(imgp_ctx *ctx, uint8_t **buf, size_t *cap, size_t want, size_t need)
 {
-    size_t n = *cap;
-    while (n < want)
-        n = n > need / 2 ? need : 2 * n;
-    if (n == *cap)
+    if (*cap >= want)
         return IMGP_OK;
+    size_t n = *cap > need / 2 ? need : 2 * *cap;
+    if (n < want)
+        n = want;
     uint8_t *p = imgp_realloc(ctx, *buf, n);
     if (!p)
         return imgp_ctx_status(ctx);
@@ -1101,34 +1101,40 @@ static imgp_status grow(imgp_ctx *ctx, uint8_t **buf, size_t *cap, size_t want, 
 
 /*
  * Read the hive bins of file @p ino after base block @p head into *@p out
- * (REGF_BASE_SIZE + @p b->bins_size bytes): bin by bin, each header checked
- * before its body is read, in a buffer that doubles as the bins come. A base
- * block that claims more bins than the file holds (zeros in a sparse file,
- * say) stops at the first bad header, having read and held only about what
- * came before it, not what it claimed.
+ * (REGF_BASE_SIZE + @p b->bins_size bytes). The reads double: each takes
+ * what is held up to twice as much (at least the next bin's header, at most
+ * the hive), and every bin header in what was read is checked before the
+ * next read. A base block that claims more bins than the file holds (zeros
+ * in a sparse file, say) stops at the first bad header, having read and held
+ * about twice what came before it at most, not what it claimed; a real hive
+ * of N bins takes about log2(N) reads, not N.
  */
 static imgp_status read_bins(imgp_ctx *ctx, imgp_fs *fs, imgp_ino ino, uint64_t file_len, const regf_base *b,
                              const uint8_t *head, uint8_t **out)
 {
     size_t need = REGF_BASE_SIZE + (size_t)b->bins_size;
     size_t cap = need < REGF_READ_FIRST ? need : REGF_READ_FIRST;
+    size_t have = REGF_BASE_SIZE; /* bytes of buf read */
     uint8_t *buf = imgp_alloc(ctx, cap);
     if (!buf)
         return imgp_ctx_status(ctx);
     memcpy(buf, head, REGF_BASE_SIZE);
     imgp_status st = IMGP_OK;
-    for (uint32_t bin = 0, size; st == IMGP_OK && bin < b->bins_size; bin += size) {
+    for (uint32_t bin = 0, size = 0; st == IMGP_OK && have < need; bin += size) {
         size_t at = REGF_BASE_SIZE + (size_t)bin;
-        st = grow(ctx, &buf, &cap, at + REGF_BIN_HEADER_SIZE, need);
-        if (st == IMGP_OK)
-            st = read_exact(ctx, fs, ino, file_len, at, buf + at, REGF_BIN_HEADER_SIZE);
-        if (st == IMGP_OK)
+        if (bin < b->bins_size && at + REGF_BIN_HEADER_SIZE <= have) {
             st = check_bin(ctx, buf + at, bin, b->bins_size, &size);
+            continue;
+        }
+        /* the next header is not read yet: twice as much, or at least it; after the last bin, the rest */
+        size_t want = need;
+        if (bin < b->bins_size && 2 * have < need)
+            want = 2 * have > at + REGF_BIN_HEADER_SIZE ? 2 * have : at + REGF_BIN_HEADER_SIZE;
+        st = grow(ctx, &buf, &cap, want, need);
         if (st == IMGP_OK)
-            st = grow(ctx, &buf, &cap, at + size, need);
-        if (st == IMGP_OK)
-            st = read_exact(ctx, fs, ino, file_len, at + REGF_BIN_HEADER_SIZE, buf + at + REGF_BIN_HEADER_SIZE,
-                            size - REGF_BIN_HEADER_SIZE);
+            st = read_exact(ctx, fs, ino, file_len, have, buf + have, want - have);
+        have = want;
+        size = 0;
     }
     if (st != IMGP_OK) {
         imgp_free(ctx, buf);

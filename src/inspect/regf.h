@@ -90,10 +90,10 @@ imgp_status imgp_regf_open(imgp_ctx *ctx, const uint8_t *data, size_t len, imgp_
 
 /**
  * Read file @p ino of @p fs into memory and open it: its base block, then
- * its hive bins one by one, each header checked before its body is read,
- * into a buffer that doubles as they come (so a file that is not what its
- * base block claims costs about what precedes the first bad bin, not what
- * the base block claims); what follows the bins is not read. @return as
+ * its hive bins in doubling reads, every bin header held checked before the
+ * next read (so a file that is not what its base block claims costs about
+ * what precedes the first bad bin, not what the base block claims); what
+ * follows the bins is not read. @return as
  * imgp_regf_open, IMGP_ERR_LIMIT when the base block and bins are over
  * IMGP_LIMIT_HIVE_BYTES (checked before anything is allocated).
  */

@@ -18,7 +18,7 @@ typedef struct memfs {
     imgp_fs base;
     node nodes[MEMFS_MAX + 1]; /* inode numbers are indexes; 0 unused */
     imgp_ino next;
-    uint64_t bytes_read;
+    uint64_t bytes_read, reads;
 } memfs;
 
 static imgp_status memfs_stat(imgp_fs *fs, imgp_ino ino, imgp_stat *st)
@@ -58,6 +58,7 @@ static imgp_status memfs_read(imgp_fs *fs, imgp_ino ino, uint64_t off, void *buf
         memcpy(buf, n->data + off, have);
     memset((char *)buf + have, 0, len - have);
     m->bytes_read += len;
+    m->reads++;
     return IMGP_OK;
 }
 
@@ -134,3 +135,4 @@ imgp_ino memfs_add(imgp_fs *fs, imgp_ino dir, const char *name, imgp_ftype type,
 }
 
 uint64_t memfs_bytes_read(const imgp_fs *fs) { return ((const memfs *)fs)->bytes_read; }
+uint64_t memfs_reads(const imgp_fs *fs) { return ((const memfs *)fs)->reads; }

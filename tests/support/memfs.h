@@ -15,7 +15,8 @@ imgp_ino memfs_add(imgp_fs *fs, imgp_ino dir, const char *name, imgp_ftype type,
  * @p data, then zeros (a sparse tail, which costs no memory). */
 imgp_ino memfs_add_bytes(imgp_fs *fs, imgp_ino dir, const char *name, const void *data, size_t len, uint64_t size);
 
-/* Bytes read from the files so far, for tests of how much a reader reads. */
+/* Bytes read from the files so far, and the reads, for tests of how a reader reads. */
 uint64_t memfs_bytes_read(const imgp_fs *fs);
+uint64_t memfs_reads(const imgp_fs *fs);
 
 #endif

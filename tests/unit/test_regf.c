@@ -862,8 +862,38 @@ static void test_open_file(void **state)
     assert_int_equal(memfs_bytes_read(fs) - before, len);
     imgp_regf_close(h);
 
+    /* the same hive in 16 bins of 4 KiB: read in doubling steps (4, 8 ... 64 KiB, then the rest), each
+     * bin's header checked as it comes, not one read a bin */
+    test_put_le32(at(0), REGF_BIN_SIZE, 4096);
+    test_put_le32(at(next_cell), 0, 4096 - next_cell);
+    for (uint32_t bin = 4096; bin < BIN; bin += 4096) {
+        memcpy(at(bin), "hbin", 4);
+        test_put_le32(at(bin), REGF_BIN_OFFSET, bin);
+        test_put_le32(at(bin), REGF_BIN_SIZE, 4096);
+        test_put_le32(at(bin + REGF_BIN_HEADER_SIZE), 0, 4096 - REGF_BIN_HEADER_SIZE);
+    }
+    imgp_ino binned = memfs_add_bytes(fs, dir, "DEFAULT", hive, len, len);
+    before = memfs_bytes_read(fs);
+    uint64_t reads = memfs_reads(fs);
+    assert_int_equal(imgp_regf_open_file(ctx, fs, binned, &h), IMGP_OK);
+    assert_int_equal(imgp_regf_get_info(h)->bins_size, BIN);
+    assert_int_equal(memfs_bytes_read(fs) - before, len);
+    assert_int_equal(memfs_reads(fs) - reads, 1 + 5);
+    imgp_regf_close(h);
+    /* a bad header among them stops the read there */
+    memcpy(at(5 * 4096), "hbix", 4);
+    imgp_ino badbin = memfs_add_bytes(fs, dir, "SECURITY", hive, len, len);
+    before = memfs_bytes_read(fs);
+    test_expect_error(ctx, imgp_regf_open_file(ctx, fs, badbin, &h), IMGP_ERR_CORRUPT,
+                      "no 'hbin' signature at 0x6000");
+    assert_int_equal(memfs_bytes_read(fs) - before, 32768);
+    /* back to one bin (the other headers are left inside its free cell) */
+    test_put_le32(at(0), REGF_BIN_SIZE, BIN);
+    test_put_le32(at(next_cell), 0, BIN - next_cell);
+
     /* a base block that claims 64 MiB of bins over one real bin and zeros (a sparse file): the read
-     * stops at the first header that is no hive bin, having read the bin and that header only */
+     * stops at the first header that is no hive bin, having read the bin and that header only (a read
+     * reaches at least the next header, else twice what was held) */
     uint32_t claimed = 64u << 20;
     test_put_le32(hive, REGF_BASE_BINS_SIZE, claimed);
     seal();
