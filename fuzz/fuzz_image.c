@@ -113,8 +113,8 @@ static void *budget_realloc(void *opaque, void *ptr, size_t size)
 /* ---- checks ---- */
 
 /* A call failed: it must say so with a status in the enum and a message about
- * it. harness_support.h's check_failure() without the st != IMGP_OK check and
- * with fixed labels; here every check is labelled with the failed call. */
+ * it. harness_support.h's check_failure() plus a check that @p st is a
+ * failure, every check labelled with the call (this harness checks many). */
 static void check_failed_call(imgp_ctx *ctx, imgp_status st, const char *what)
 {
     CHECK(st != IMGP_OK, what);

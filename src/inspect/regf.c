@@ -374,14 +374,16 @@ static imgp_status cell_at(imgp_regf *h, uint32_t off, const char *what, uint64_
 
 /*
  * Check the header of the hive bin at cell offset @p bin ("Hive bin"), @p b
- * its first REGF_BIN_HEADER_SIZE bytes, in hive bins data of @p bins_size
- * bytes; *@p size is the bin's size.
+ * its REGF_BIN_HEADER_SIZE bytes, in hive bins data of @p bins_size bytes;
+ * *@p size is the bin's size.
  */
 static imgp_status check_bin(imgp_ctx *ctx, const uint8_t *b, uint32_t bin, uint32_t bins_size, uint32_t *size)
 {
-    uint32_t bin_off = le32(b + REGF_BIN_OFFSET);
-    *size = le32(b + REGF_BIN_SIZE);
-    if (memcmp(b + REGF_BIN_SIGNATURE, "hbin", 4) != 0)
+    imgp_cursor c = imgp_cur_init(b, REGF_BIN_HEADER_SIZE);
+    const uint8_t *sig = imgp_cur_ptr_at(&c, REGF_BIN_SIGNATURE, 4);
+    uint32_t bin_off = imgp_cur_le32_at(&c, REGF_BIN_OFFSET);
+    *size = imgp_cur_le32_at(&c, REGF_BIN_SIZE);
+    if (!imgp_cur_ok(&c) || memcmp(sig, "hbin", 4) != 0)
         return imgp_error(ctx, IMGP_ERR_CORRUPT, "regf: no 'hbin' signature at 0x%llx (hive bins end at 0x%llx)",
                           (unsigned long long)file_off(bin), (unsigned long long)file_off(bins_size));
     if (bin_off != bin)
@@ -1101,13 +1103,13 @@ static imgp_status grow(imgp_ctx *ctx, uint8_t **buf, size_t *cap, size_t want, 
 
 /*
  * Read the hive bins of file @p ino after base block @p head into *@p out
- * (REGF_BASE_SIZE + @p b->bins_size bytes). The reads double: each takes
- * what is held up to twice as much (at least the next bin's header, at most
- * the hive), and every bin header in what was read is checked before the
- * next read. A base block that claims more bins than the file holds (zeros
- * in a sparse file, say) stops at the first bad header, having read and held
- * about twice what came before it at most, not what it claimed; a real hive
- * of N bins takes about log2(N) reads, not N.
+ * (REGF_BASE_SIZE + @p b->bins_size bytes). Every bin header read is checked
+ * before anything more is read, and each read takes what is held to twice
+ * as much (at least to the next header, at most the hive): a base block that
+ * claims more bins than the file holds (zeros in a sparse file, say) stops
+ * at the first bad header, having read and held at most about twice what
+ * came before it, not what it claimed; a real hive of N bins takes about
+ * log2(N) reads.
  */
 static imgp_status read_bins(imgp_ctx *ctx, imgp_fs *fs, imgp_ino ino, uint64_t file_len, const regf_base *b,
                              const uint8_t *head, uint8_t **out)
@@ -1120,21 +1122,24 @@ static imgp_status read_bins(imgp_ctx *ctx, imgp_fs *fs, imgp_ino ino, uint64_t 
         return imgp_ctx_status(ctx);
     memcpy(buf, head, REGF_BASE_SIZE);
     imgp_status st = IMGP_OK;
-    for (uint32_t bin = 0, size = 0; st == IMGP_OK && have < need; bin += size) {
-        size_t at = REGF_BASE_SIZE + (size_t)bin;
-        if (bin < b->bins_size && at + REGF_BIN_HEADER_SIZE <= have) {
-            st = check_bin(ctx, buf + at, bin, b->bins_size, &size);
+    uint32_t bin = 0; /* the first bin whose header is not checked yet */
+    while (st == IMGP_OK && have < need) {
+        size_t next = REGF_BASE_SIZE + (size_t)bin + REGF_BIN_HEADER_SIZE; /* the end of its header */
+        if (bin < b->bins_size && next <= have) {
+            uint32_t size;
+            st = check_bin(ctx, buf + next - REGF_BIN_HEADER_SIZE, bin, b->bins_size, &size);
+            if (st == IMGP_OK)
+                bin += size; /* at most bins_size: check_bin saw to it */
             continue;
         }
-        /* the next header is not read yet: twice as much, or at least it; after the last bin, the rest */
+        /* after the last bin, the rest of its body */
         size_t want = need;
-        if (bin < b->bins_size && 2 * have < need)
-            want = 2 * have > at + REGF_BIN_HEADER_SIZE ? 2 * have : at + REGF_BIN_HEADER_SIZE;
+        if (bin < b->bins_size && have < need / 2)
+            want = 2 * have > next ? 2 * have : next;
         st = grow(ctx, &buf, &cap, want, need);
         if (st == IMGP_OK)
             st = read_exact(ctx, fs, ino, file_len, have, buf + have, want - have);
         have = want;
-        size = 0;
     }
     if (st != IMGP_OK) {
         imgp_free(ctx, buf);

@@ -7,7 +7,8 @@
  * every hive bin once, building a bitmap of the allocated cell starts; from
  * then on every cell offset read from the hive is checked against it in O(1)
  * before it is followed, so a damaged or hostile hive gives IMGP_ERR_CORRUPT
- * naming the record and its file offset, never a read outside the buffer. Keys are handles: the cell offset of their key node.
+ * naming the record and its file offset, never a read outside the buffer.
+ * Keys are handles: the cell offset of their key node.
  *
  * Transaction logs (.LOG, .LOG1, .LOG2) are not replayed: a dirty hive (its
  * sequence numbers differ, or its base block checksum is wrong) is read as
@@ -93,9 +94,9 @@ imgp_status imgp_regf_open(imgp_ctx *ctx, const uint8_t *data, size_t len, imgp_
  * its hive bins in doubling reads, every bin header held checked before the
  * next read (so a file that is not what its base block claims costs about
  * what precedes the first bad bin, not what the base block claims); what
- * follows the bins is not read. @return as
- * imgp_regf_open, IMGP_ERR_LIMIT when the base block and bins are over
- * IMGP_LIMIT_HIVE_BYTES (checked before anything is allocated).
+ * follows the bins is not read. @return as imgp_regf_open; IMGP_ERR_LIMIT
+ * when the base block and bins are over IMGP_LIMIT_HIVE_BYTES (checked
+ * before anything is allocated).
  */
 imgp_status imgp_regf_open_file(imgp_ctx *ctx, imgp_fs *fs, imgp_ino ino, imgp_regf **out);
 

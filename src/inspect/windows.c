@@ -631,14 +631,14 @@ static void virtio_findings(imgp_inspection *insp, const char *sysroot, bool sys
             if (!system_read)
                 continue;
             insp_appendf(missing, sizeof missing, &o, ", %s",
-                    !d->service       ? "no service"
-                    : d->start == 0   ? "service starts at boot"
-                    : d->start < 0    ? "service without Start"
-                                      : "service does not start at boot");
+                         !d->service     ? "no service"
+                         : d->start == 0 ? "service starts at boot"
+                         : d->start < 0  ? "service without Start"
+                                         : "service does not start at boot");
             if (d->service && d->start > 0)
                 insp_appendf(missing, sizeof missing, &o, " (Start %d)", d->start);
             insp_appendf(missing, sizeof missing, &o, ", %s %s", registered_for_boot(d, build) ? "in" : "not in",
-                    registry);
+                         registry);
         }
     }
     if (!wf->virtio_net)
@@ -731,7 +731,7 @@ void insp_windows_partitioning(imgp_inspection *insp, bool root_found)
         for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
             if (strcasecmp(t, bad[k].type) == 0 && (root_found || bad[k].hides_volumes))
                 insp_appendf(seen, sizeof seen, &o, "%s%s (partition %s)", o ? ", " : "", bad[k].what,
-                        vi->partitions[i].index);
+                             vi->partitions[i].index);
     }
     /* a whole disk made dynamic without a partition of type 0x42 left in view */
     if (vi->disk.content.type && strcmp(vi->disk.content.type, "LDM") == 0)

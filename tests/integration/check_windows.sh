@@ -238,16 +238,15 @@ grep -q 'an LDM dynamic disk partition (partition 2): the Windows volumes it hol
 # 300 MiB, over the limit, refused before anything is allocated. Both are
 # named, and check stays small (a whole read would take 180 or 300 MiB).
 claim_bins() { # FILE MIB: the base block claims MIB MiB of hive bins; the file grows to match (a hole)
-    "$PY" - "$@" <<'EOF'
-import struct, sys
-path, mib = sys.argv[1], int(sys.argv[2])
+    "$PY" - "$SRCDIR" "$@" <<'EOF'
+import os, struct, sys
+sys.path.insert(0, os.path.join(sys.argv[1], 'tests', 'support'))
+from mkhive import checksum
+path, mib = sys.argv[2], int(sys.argv[3])
 with open(path, 'r+b') as f:
     base = bytearray(f.read(4096))
     struct.pack_into('<I', base, 0x28, mib << 20)  # hive bins data size
-    c = 0
-    for i in range(0, 508, 4):
-        c ^= struct.unpack_from('<I', base, i)[0]
-    struct.pack_into('<I', base, 508, {0: 1, 0xffffffff: 0xfffffffe}.get(c, c))
+    struct.pack_into('<I', base, 508, checksum(base))
     f.seek(0)
     f.write(base)
     f.truncate(4096 + (mib << 20))
@@ -258,7 +257,6 @@ hostile_hives() { # NAME: the host files of its SOFTWARE and SYSTEM (ntfs_gen le
     claim_bins "$(awk -F'\t' '$2 ~ /config\/SYSTEM$/ { print $3 }' "$1.cmds")" 300
 }
 WIN_HOOK=hostile_hives win hives qcow2 dos - --
-/usr/bin/time -f %M -o hives.rss "$IMGPROBE" check --json hives.qcow2 >/dev/null 2>&1 || true
 check hives hives.qcow2 1 CloudInitNotEnabled,VirtioNotInstall,WindowsRegistryUnreadable,WindowsRegistryUnreadable
 # (without SYSTEM, no service is known: the findings say so rather than "no service")
 for want in "SOFTWARE: regf: no 'hbin' signature at 0x" \
@@ -267,9 +265,14 @@ for want in "SOFTWARE: regf: no 'hbin' signature at 0x" \
     "whether its service is registered is not known (the SYSTEM hive was not read)"; do
     grep -qF "$want" hives.json || fail "hives: no finding says \"$want\": $(grep message hives.json)"
 done
-rss=$(tail -1 hives.rss)
-[ "$rss" -lt $((64 * 1024)) ] || fail "hives: check took $((rss / 1024)) MiB (peak RSS), 64 MiB at most expected"
-echo "hives: peak RSS $((rss / 1024)) MiB"
+if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f %M -o hives.rss "$IMGPROBE" check --json hives.qcow2 >/dev/null 2>&1 || true
+    rss=$(tail -1 hives.rss)
+    [ "$rss" -lt $((64 * 1024)) ] || fail "hives: check took $((rss / 1024)) MiB (peak RSS), 64 MiB at most expected"
+    echo "hives: peak RSS $((rss / 1024)) MiB"
+else
+    echo "note: GNU time (/usr/bin/time) is not installed: the hives fixture's memory is not measured"
+fi
 
 # agreement with libguestfs's virt-inspector, when it is installed (it boots
 # an appliance: 30 s to a minute an image without KVM, so three fixtures):

@@ -34,6 +34,8 @@ OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else '.')
 ONLY = set(sys.argv[2:])
 SRCDIR = os.environ.get('SRCDIR', os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
 GiB, TiB = 1 << 30, 1 << 40
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'support'))
+import mkhive  # noqa: E402  (the hive checksum)
 
 
 def run(*cmd, **kw):
@@ -499,10 +501,7 @@ def regf(name, bins_size, hbin_size):
     base = bytearray(4096)
     base[0:4] = b'regf'
     struct.pack_into('<IIQIIIIIII', base, 4, 1, 1, 0, 1, 5, 0, 1, 0x20, bins_size, 1)
-    csum = 0
-    for i in range(0, 508, 4):
-        csum ^= struct.unpack_from('<I', base, i)[0]
-    struct.pack_into('<I', base, 508, csum)
+    struct.pack_into('<I', base, 508, mkhive.checksum(base))
     with open(path(name), 'wb') as f:
         f.write(base + hbin)
 

@@ -114,7 +114,7 @@ imgp_ino memfs_add_bytes(imgp_fs *fs, imgp_ino dir, const char *name, const void
     if (!n->data)
         abort();
     if (len)
-        memcpy(n->data, data, len);
+        memcpy(n->data, data, len); /* (data may be NULL when len is 0) */
     n->data[len] = '\0';
     n->len = len;
     n->size = size;
@@ -124,13 +124,8 @@ imgp_ino memfs_add_bytes(imgp_fs *fs, imgp_ino dir, const char *name, const void
 imgp_ino memfs_add(imgp_fs *fs, imgp_ino dir, const char *name, imgp_ftype type, const char *data)
 {
     size_t len = data ? strlen(data) : 0;
-    imgp_ino ino = memfs_add_bytes(fs, dir, name, data ? data : "", len, len);
-    memfs *m = (memfs *)fs;
-    m->nodes[ino].type = type;
-    if (!data) {
-        free(m->nodes[ino].data);
-        m->nodes[ino].data = NULL;
-    }
+    imgp_ino ino = memfs_add_bytes(fs, dir, name, data, len, len);
+    ((memfs *)fs)->nodes[ino].type = type;
     return ino;
 }
 
